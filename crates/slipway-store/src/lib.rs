@@ -1,0 +1,18 @@
+//! Slipway's store: connection pools, migrations and repositories on SQLite (default) and PostgreSQL.
+//!
+//! Queries are written once in portable SQL (`$1` placeholders work on both) and run through [`on_pool!`];
+//! backend-specific SQL stays small and next to its portable twin.
+
+mod db;
+mod error;
+pub mod identity;
+pub mod jobs;
+mod migrate;
+mod probe;
+mod settings;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use db::{Backend, Db, PING_TIMEOUT, PoolSettings};
+pub use error::StoreError;
+pub use migrate::MigrationInfo;
