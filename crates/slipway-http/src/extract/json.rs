@@ -1,0 +1,174 @@
+//! `ApiJson<T>`: a JSON body whose every failure is a domain error naming the offending field.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{StatusCode, header};
+use serde::de::DeserializeOwned;
+use serde_json::error::Category;
+use slipway_core::{Error, FieldError};
+
+use crate::error::ApiError;
+use crate::middleware::BodyLimit;
+
+/// A JSON request body, parsed into `T`.
+#[derive(Debug, Clone)]
+pub struct ApiJson<T>(pub T);
+
+fn is_json_content_type(ct: &str) -> bool {
+    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
+            let ct = ct.to_str().unwrap_or("");
+            if !is_json_content_type(ct) {
+                return Err(Error::UnsupportedMediaType(format!("expected application/json, got {ct:?}")).into());
+            }
+        }
+        let limit = req.extensions().get::<BodyLimit>().map_or(0, |l| l.0);
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                Error::PayloadTooLarge { limit_bytes: limit }
+            } else {
+                Error::MalformedRequest(rejection.body_text())
+            }
+        })?;
+        Ok(Self(parse_json(&bytes)?))
+    }
+}
+
+/// Text between the first pair of backticks in a serde message (the field name).
+fn quoted(msg: &str) -> Option<&str> {
+    let start = msg.find('`')? + 1;
+    let len = msg[start..].find('`')?;
+    Some(&msg[start..start + len])
+}
+
+/// serde_json appends the position; the field path says more to a client.
+fn without_position(msg: &str) -> &str {
+    msg.rfind(" at line ").map_or(msg, |i| &msg[..i])
+}
+
+/// Parses a JSON body; syntax errors are malformed requests, shape errors are field validation errors.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::Validation(vec![FieldError {
+            loc: vec!["body".into()],
+            msg: "a JSON request body is required".into(),
+            kind: "missing".into(),
+        }]));
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let mut loc = vec!["body".to_owned()];
+        loc.extend(e.path().iter().filter_map(|seg| {
+            use serde_path_to_error::Segment;
+            match seg {
+                Segment::Seq { index } => Some(index.to_string()),
+                Segment::Map { key } => Some(key.clone()),
+                Segment::Enum { variant } => Some(variant.clone()),
+                Segment::Unknown => None,
+            }
+        }));
+        let inner = e.into_inner();
+        if inner.classify() != Category::Data {
+            return Error::MalformedRequest(format!("invalid JSON: {inner}"));
+        }
+        let text = inner.to_string();
+        let msg = without_position(&text);
+        let (kind, msg) = if msg.starts_with("missing field") {
+            loc.extend(quoted(msg).map(str::to_owned));
+            ("missing", "field required".to_owned())
+        } else if msg.starts_with("unknown field") {
+            // The path already ends at the unknown key.
+            ("extra_forbidden", msg.to_owned())
+        } else if msg.starts_with("invalid type") {
+            ("type_error", msg.to_owned())
+        } else {
+            ("value_error", msg.to_owned())
+        };
+        Error::Validation(vec![FieldError { loc, msg, kind: kind.to_owned() }])
+    })?;
+    de.end().map_err(|e| Error::MalformedRequest(format!("invalid JSON: {e}")))?;
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Login {
+        username: String,
+        password: String,
+        remember_me: Option<bool>,
+        tags: Option<Vec<u32>>,
+    }
+
+    fn field(err: Error) -> FieldError {
+        match err {
+            Error::Validation(mut f) => f.remove(0),
+            other => panic!("expected validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn missing_field_is_located() {
+        let f = field(parse_json::<Login>(br#"{"username":"a"}"#).unwrap_err());
+        assert_eq!(f.loc, ["body", "password"]);
+        assert_eq!(f.kind, "missing");
+    }
+
+    #[test]
+    fn wrong_type_is_located() {
+        let f = field(parse_json::<Login>(br#"{"username":"a","password":"b","remember_me":"yes"}"#).unwrap_err());
+        assert_eq!(f.loc, ["body", "remember_me"]);
+        assert_eq!(f.kind, "type_error");
+        assert!(!f.msg.contains("line"), "{}", f.msg);
+
+        let f = field(parse_json::<Login>(br#"{"username":"a","password":"b","tags":[1,"x"]}"#).unwrap_err());
+        assert_eq!(f.loc, ["body", "tags", "1"]);
+    }
+
+    #[test]
+    fn unknown_field_is_rejected_by_name() {
+        let f = field(parse_json::<Login>(br#"{"username":"a","password":"b","admin":true}"#).unwrap_err());
+        assert_eq!(f.loc, ["body", "admin"]);
+        assert_eq!(f.kind, "extra_forbidden");
+    }
+
+    #[test]
+    fn syntax_errors_and_trailing_garbage_are_malformed() {
+        assert!(matches!(parse_json::<Login>(b"{\"username\":").unwrap_err(), Error::MalformedRequest(_)));
+        assert!(matches!(
+            parse_json::<Login>(br#"{"username":"a","password":"b"} x"#).unwrap_err(),
+            Error::MalformedRequest(_)
+        ));
+    }
+
+    #[test]
+    fn empty_body_is_a_missing_body() {
+        let f = field(parse_json::<Login>(b"  ").unwrap_err());
+        assert_eq!(f.loc, ["body"]);
+        assert_eq!(f.kind, "missing");
+    }
+
+    #[test]
+    fn json_content_types() {
+        assert!(is_json_content_type("application/json"));
+        assert!(is_json_content_type("application/json; charset=utf-8"));
+        assert!(is_json_content_type("application/merge-patch+json"));
+        assert!(!is_json_content_type("application/x-www-form-urlencoded"));
+        assert!(!is_json_content_type("text/plain"));
+    }
+}

@@ -1,0 +1,15 @@
+//! Extractors that turn malformed input into domain errors, so it is rendered in the route's shape.
+
+mod auth;
+mod client;
+mod form;
+mod json;
+mod query;
+mod urlencoded;
+
+pub use auth::{BearerToken, CurrentUser, MaybeUser, StreamUser, bearer_token_of, stream_token};
+pub use client::{ClientMeta, client_ip, peer_ip};
+pub use form::{JsonOrForm, OptionalBody};
+pub use json::{ApiJson, parse_json};
+pub use query::{ApiQuery, PathId};
+pub use urlencoded::parse_urlencoded;

@@ -1,0 +1,38 @@
+//! Slipway's HTTP application: the middleware stack, the error shapes of the five seed documents, the
+//! surfaces that translate them, and the OpenAPI document.
+//!
+//! Surfaces translate; services decide. A handler extracts, calls one service, and renders.
+
+pub mod contract;
+pub mod error;
+pub mod extract;
+pub mod json;
+pub mod middleware;
+pub mod openapi;
+pub mod realtime;
+pub mod state;
+pub mod surface;
+pub mod surfaces;
+
+use axum::Router;
+
+pub use error::{ApiError, RenderedError};
+pub use middleware::HttpSettings;
+pub use state::{AppParts, AppState, Limits, NodeInfo};
+
+async fn route_not_found() -> ApiError {
+    ApiError(slipway_core::Error::RouteNotFound)
+}
+
+/// The whole application with its middleware; the server and the in-process tests use the same one.
+pub fn router(state: AppState) -> Router {
+    let (routes, mut api) = openapi::api_router().split_for_parts();
+    surfaces::resoftai::docs::describe_docs_routes(&mut api);
+    let app = routes
+        .merge(surfaces::resoftai::docs::docs_ui(api))
+        .fallback(route_not_found)
+        .layer(realtime::socketio::layer(state.clone()))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::rate_limit::rate_limit))
+        .with_state(state.clone());
+    middleware::apply(app, &state.http)
+}

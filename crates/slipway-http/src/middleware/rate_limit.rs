@@ -1,0 +1,128 @@
+//! Rate limits by route: logins and registrations per client address, Perfect21 routes per caller, ResoftAI
+//! routes per caller's tier. Every limited response carries `X-RateLimit-Limit`, `-Remaining` and `-Reset`;
+//! a refusal is a 429 in the route's shape with `Retry-After`.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use slipway_core::config::{Rate, RateLimitConfig};
+use slipway_core::{Error, Role};
+use slipway_identity::Decision;
+
+use crate::error::ApiError;
+use crate::extract::client_ip;
+use crate::state::AppState;
+use crate::surface::{Shape, Surface, shape_for};
+
+const LOGIN_PATHS: &[&str] = &["/api/auth/login", "/api/auth/login/", "/api/v1/auth/login"];
+const REGISTER_PATHS: &[&str] = &["/api/auth/register", "/api/v1/auth/register", "/api/v1/auth/verify-register"];
+/// Health checks and documentation are never limited (load balancers poll them), nor is Socket.IO's transport
+/// (long-polling is many small requests; its connections are authenticated once).
+const EXEMPT_PREFIXES: &[&str] = &["/health", "/status", "/api/auth/health", "/docs", "/openapi.json", "/socket.io"];
+
+/// Which counter a request goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Policy {
+    bucket: &'static str,
+    rate: Rate,
+    per_caller: bool,
+}
+
+fn exempt(path: &str) -> bool {
+    EXEMPT_PREFIXES.iter().any(|p| path.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')))
+}
+
+fn policy_for(method: &Method, path: &str, rates: &RateLimitConfig, role: Option<Role>) -> Option<Policy> {
+    if method == Method::OPTIONS || exempt(path) {
+        return None;
+    }
+    if method == Method::POST && LOGIN_PATHS.contains(&path) {
+        return Some(Policy { bucket: "login", rate: rates.login, per_caller: false });
+    }
+    if method == Method::POST && REGISTER_PATHS.contains(&path) {
+        return Some(Policy { bucket: "register", rate: rates.register, per_caller: false });
+    }
+    match shape_for(method.as_str(), path) {
+        Shape::One(Surface::Perfect21) | Shape::Union([Surface::Perfect21, ..]) => {
+            Some(Policy { bucket: "perfect21", rate: rates.perfect21, per_caller: true })
+        }
+        Shape::One(Surface::Resoft) => {
+            // Tiers come from organizations; until a caller has one, administrators get enterprise limits.
+            let rate = if role == Some(Role::Admin) { rates.resoftai_enterprise } else { rates.resoftai_free };
+            Some(Policy { bucket: "resoftai", rate, per_caller: true })
+        }
+        _ => None,
+    }
+}
+
+fn set_headers(headers: &mut HeaderMap, d: &Decision) {
+    headers.insert("x-ratelimit-limit", HeaderValue::from(d.limit));
+    headers.insert("x-ratelimit-remaining", HeaderValue::from(d.remaining));
+    headers.insert("x-ratelimit-reset", HeaderValue::from(d.reset_at));
+}
+
+/// Counts the request against its route's limit before it reaches the handler.
+pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let limits = &state.limits;
+    if !limits.limiter.is_enabled() {
+        return next.run(req).await;
+    }
+    // The caller's id and role come from the token's signature alone: no database trip to count a request.
+    let claims = crate::extract::bearer_token_of(req.headers()).and_then(|t| state.identity.keys().verify(t).ok());
+    let Some(policy) = policy_for(req.method(), req.uri().path(), &limits.rates, claims.as_ref().map(|c| c.role))
+    else {
+        return next.run(req).await;
+    };
+    let key = match claims.filter(|_| policy.per_caller) {
+        Some(c) => format!("user:{}", c.sub),
+        None => {
+            let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+            client_ip(peer, req.headers(), &state.trusted_proxies)
+                .map_or_else(|| "ip:unknown".to_owned(), |ip| format!("ip:{ip}"))
+        }
+    };
+    let now = slipway_core::time::now().timestamp();
+    match limits.limiter.hit(policy.bucket, &key, policy.rate, now).await {
+        None => next.run(req).await,
+        Some(d) if !d.allowed => {
+            let mut resp = ApiError(Error::RateLimited { retry_after_secs: d.retry_after_secs }).into_response();
+            set_headers(resp.headers_mut(), &d);
+            resp
+        }
+        Some(d) => {
+            let mut resp = next.run(req).await;
+            set_headers(resp.headers_mut(), &d);
+            resp
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_fall_into_their_documented_buckets() {
+        let r = RateLimitConfig::default();
+        let p = |m: Method, path: &str| policy_for(&m, path, &r, None).map(|p| p.bucket);
+        assert_eq!(p(Method::POST, "/api/auth/login"), Some("login"));
+        assert_eq!(p(Method::POST, "/api/auth/login/"), Some("login"));
+        assert_eq!(p(Method::POST, "/api/v1/auth/login"), Some("login"));
+        assert_eq!(p(Method::POST, "/api/auth/register"), Some("register"));
+        assert_eq!(p(Method::GET, "/api/auth/profile"), Some("perfect21"));
+        assert_eq!(p(Method::POST, "/task"), Some("perfect21"));
+        assert_eq!(p(Method::GET, "/api/projects"), Some("resoftai"));
+        assert_eq!(p(Method::GET, "/api/users"), None, "qoder documents no limit");
+        assert_eq!(p(Method::GET, "/health"), None);
+        assert_eq!(p(Method::GET, "/docs/index.html"), None);
+        assert_eq!(p(Method::OPTIONS, "/api/projects"), None);
+        assert_eq!(
+            policy_for(&Method::GET, "/api/projects", &r, Some(Role::Admin)).unwrap().rate,
+            r.resoftai_enterprise
+        );
+        assert_eq!(policy_for(&Method::GET, "/api/projects", &r, None).unwrap().rate, r.resoftai_free);
+    }
+}

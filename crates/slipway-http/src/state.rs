@@ -1,0 +1,73 @@
+//! The state every handler shares.
+
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Instant;
+
+use slipway_core::Probe;
+use slipway_core::config::{IpNet, RateLimitConfig};
+use slipway_engine::Engine;
+use slipway_identity::{Identity, RateLimiter};
+use slipway_ops::Tasks;
+
+use crate::middleware::HttpSettings;
+
+/// Facts about the node serving the request.
+#[derive(Debug, Clone)]
+pub struct NodeInfo {
+    /// Slipway's version.
+    pub version: &'static str,
+    /// The installation's id, the same on every node of one database.
+    pub instance_id: String,
+    /// `sqlite` or `postgres`.
+    pub database_backend: &'static str,
+    /// When this process started serving.
+    pub started_at: Instant,
+}
+
+/// Request rate limits: where counters live and what the limits are.
+#[derive(Clone)]
+pub struct Limits {
+    /// The counters.
+    pub limiter: RateLimiter,
+    /// The configured rates.
+    pub rates: RateLimitConfig,
+}
+
+/// What the application is built from.
+pub struct AppParts {
+    /// Facts about this node.
+    pub node: NodeInfo,
+    /// Dependencies checked by the health routes.
+    pub probes: Vec<Arc<dyn Probe>>,
+    /// HTTP layer settings.
+    pub http: HttpSettings,
+    /// Accounts, sessions, codes.
+    pub identity: Identity,
+    /// Jobs, their events, schedules.
+    pub engine: Engine,
+    /// Scheduled commands (qoder's tasks).
+    pub tasks: Tasks,
+    /// Rate limits.
+    pub limits: Limits,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpNet>,
+}
+
+/// Shared, cheaply cloned application state.
+#[derive(Clone)]
+pub struct AppState(Arc<AppParts>);
+
+impl AppState {
+    /// Wraps the parts for sharing across requests.
+    pub fn new(parts: AppParts) -> Self {
+        Self(Arc::new(parts))
+    }
+}
+
+impl Deref for AppState {
+    type Target = AppParts;
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}

@@ -1,0 +1,90 @@
+//! AnsFlow's SimpleJWT-style authentication and Django user routes.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, header};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use super::views;
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ApiQuery, ClientMeta, CurrentUser};
+use crate::state::AppState;
+use crate::surfaces::paging::{Paging, UserListQuery};
+
+/// Credentials.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoginBody {
+    /// Username or e-mail address.
+    pub username: String,
+    /// Password.
+    pub password: String,
+}
+
+/// Signs in: `{access, refresh, user}`.
+#[utoipa::path(
+    post, path = "/api/auth/login/", tag = "AnsFlow", request_body = LoginBody,
+    responses((status = 200, description = "Tokens and the user"), (status = 401, description = "AUTHENTICATION_ERROR"))
+)]
+pub async fn login(
+    State(state): State<AppState>,
+    ClientMeta(meta): ClientMeta,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> Result<Json<Value>, ApiError> {
+    let s = state.identity.login(&body.username, &body.password, false, &meta).await?;
+    Ok(Json(json!({"access": s.tokens.access_token, "refresh": s.tokens.refresh_token, "user": views::user(&s.user)})))
+}
+
+/// A refresh token.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RefreshBody {
+    /// The refresh token from login (single-use: keep the one returned).
+    pub refresh: String,
+}
+
+/// Trades a refresh token for new tokens: `{access, refresh}`.
+#[utoipa::path(
+    post, path = "/api/auth/refresh/", tag = "AnsFlow", request_body = RefreshBody,
+    responses((status = 200, description = "New tokens"), (status = 401, description = "AUTHENTICATION_ERROR"))
+)]
+pub async fn refresh(
+    State(state): State<AppState>,
+    ClientMeta(meta): ClientMeta,
+    ApiJson(body): ApiJson<RefreshBody>,
+) -> Result<Json<Value>, ApiError> {
+    let s = state.identity.refresh(&body.refresh, &meta).await?;
+    Ok(Json(json!({"access": s.tokens.access_token, "refresh": s.tokens.refresh_token})))
+}
+
+/// The signed-in user.
+#[utoipa::path(
+    get, path = "/api/users/me/", tag = "AnsFlow", security(("bearer" = [])),
+    responses((status = 200, description = "The user"), (status = 401, description = "AUTHENTICATION_ERROR"))
+)]
+pub async fn me(CurrentUser(auth): CurrentUser) -> Json<Value> {
+    Json(views::user(&auth.user))
+}
+
+/// `http://host/path` of this request, for DRF's absolute `next`/`previous` links.
+fn base_url(headers: &HeaderMap, path: &str) -> String {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    format!("http://{host}{path}")
+}
+
+/// Lists users, DRF-paginated (administrators).
+#[utoipa::path(
+    get, path = "/api/users/", tag = "AnsFlow", security(("bearer" = [])), params(UserListQuery),
+    responses((status = 200, description = "`{count, next, previous, results}`"), (status = 403, description = "PERMISSION_DENIED"))
+)]
+pub async fn list_users(
+    State(state): State<AppState>,
+    CurrentUser(auth): CurrentUser,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<UserListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let paging = Paging::new(q.page, q.page_size, 20, 100)?;
+    let page = state.identity.list_users(&auth.principal(), &q.filter()?, paging.offset(), paging.page_size).await?;
+    let results = page.items.iter().map(views::user).collect();
+    Ok(Json(views::page(&base_url(&headers, "/api/users/"), paging.page, paging.page_size, page.total, results)))
+}

@@ -1,0 +1,166 @@
+//! Slipway's own job API (not in the seed documents): read and cancel jobs, and follow their events live over
+//! Server-Sent Events or WebSocket. Errors answer in the FastAPI style of the `/api` prefix.
+
+use axum::Json;
+use axum::extract::{State, WebSocketUpgrade};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use slipway_core::FieldError;
+use slipway_engine::{Job, JobFilter, JobStatus};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::paging::Paging;
+use crate::error::ApiError;
+use crate::extract::{ApiQuery, CurrentUser, PathId, StreamUser};
+use crate::json::{ts, ts_opt};
+use crate::realtime::{event_json, sse, ws};
+use crate::state::AppState;
+
+/// The job API.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(get))
+        .routes(routes!(cancel))
+        .routes(routes!(events))
+        .routes(routes!(socket))
+}
+
+/// A job as the API shows it.
+pub fn job_json(j: &Job) -> Value {
+    json!({
+        "id": j.id,
+        "kind": j.kind,
+        "status": j.status,
+        "progress": j.progress,
+        "stage": j.stage,
+        "attempts": j.attempts,
+        "max_attempts": j.max_attempts,
+        "input": j.input,
+        "output": j.output,
+        "error": j.error,
+        "schedule_id": j.schedule_id,
+        "created_at": ts(j.created_at),
+        "started_at": ts_opt(j.started_at),
+        "finished_at": ts_opt(j.finished_at),
+        "updated_at": ts(j.updated_at),
+    })
+}
+
+/// Filters of the job list.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Page number, from 1.
+    pub page: Option<i64>,
+    /// Items per page (≤ 100).
+    pub page_size: Option<i64>,
+    /// Only jobs in this status (`queued`, `running`, `succeeded`, `failed`, `cancelled`, `timed_out`).
+    pub status: Option<String>,
+    /// Only jobs of this kind.
+    pub kind: Option<String>,
+}
+
+/// The caller's jobs (an administrator's: everyone's), newest first.
+#[utoipa::path(
+    get, path = "/api/jobs", tag = "Slipway", security(("bearer" = [])), params(ListQuery),
+    responses((status = 200, description = "`{items, total, page, page_size}`"), (status = 401, description = "Not signed in"))
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentUser(auth): CurrentUser,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let paging = Paging::new(q.page, q.page_size, 20, 100)?;
+    let statuses = match q.status.as_deref() {
+        None | Some("") => Vec::new(),
+        Some(s) => vec![s.parse::<JobStatus>().map_err(|_| {
+            slipway_core::Error::Validation(vec![FieldError::query(
+                "status",
+                "value_error",
+                format!("unknown status {s:?}"),
+            )])
+        })?],
+    };
+    let filter =
+        JobFilter { statuses, kind: q.kind, offset: paging.offset(), limit: paging.page_size, ..JobFilter::default() };
+    let page = state.engine.list(&auth.principal(), filter).await?;
+    let items: Vec<Value> = page.items.iter().map(job_json).collect();
+    Ok(Json(json!({"items": items, "total": page.total, "page": paging.page, "page_size": paging.page_size})))
+}
+
+/// One job.
+#[utoipa::path(
+    get, path = "/api/jobs/{id}", tag = "Slipway", security(("bearer" = [])), params(("id" = i64, Path, description = "Job id")),
+    responses((status = 200, description = "The job"), (status = 404, description = "No such job, or not yours"))
+)]
+pub async fn get(
+    State(state): State<AppState>,
+    CurrentUser(auth): CurrentUser,
+    PathId(id): PathId,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(job_json(&state.engine.get(&auth.principal(), id).await?)))
+}
+
+/// Cancels a job: a queued one at once, a running one as soon as its executor stops.
+#[utoipa::path(
+    post, path = "/api/jobs/{id}/cancel", tag = "Slipway", security(("bearer" = [])), params(("id" = i64, Path, description = "Job id")),
+    responses((status = 200, description = "The job"), (status = 404, description = "No such job"), (status = 409, description = "Already finished"))
+)]
+pub async fn cancel(
+    State(state): State<AppState>,
+    CurrentUser(auth): CurrentUser,
+    PathId(id): PathId,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(job_json(&state.engine.cancel(&auth.principal(), id).await?)))
+}
+
+/// Where to start reading events.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StreamQuery {
+    /// Resume after this sequence number (`Last-Event-ID` wins for SSE).
+    pub after: Option<i64>,
+    /// The access token, for clients that cannot send headers.
+    pub access_token: Option<String>,
+}
+
+/// The job's events as Server-Sent Events: the log from `Last-Event-ID` (or `after`), then live; ends after
+/// the final status.
+#[utoipa::path(
+    get, path = "/api/jobs/{id}/events", tag = "Slipway", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Job id"), StreamQuery),
+    responses((status = 200, description = "`text/event-stream`"), (status = 404, description = "No such job"))
+)]
+pub async fn events(
+    State(state): State<AppState>,
+    StreamUser(auth): StreamUser,
+    PathId(id): PathId,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<StreamQuery>,
+) -> Result<Response, ApiError> {
+    let after = sse::resume_after(&headers, q.after)?;
+    let stream = state.engine.subscribe(&auth.principal(), id, after).await?;
+    Ok(sse::stream(stream, |e| (e.kind.clone(), event_json(e))).into_response())
+}
+
+/// The job's events over a WebSocket, one JSON message each; closes after the final status.
+#[utoipa::path(
+    get, path = "/api/jobs/{id}/ws", tag = "Slipway", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Job id"), StreamQuery),
+    responses((status = 101, description = "Switching to WebSocket"), (status = 404, description = "No such job"))
+)]
+pub async fn socket(
+    State(state): State<AppState>,
+    StreamUser(auth): StreamUser,
+    PathId(id): PathId,
+    ApiQuery(q): ApiQuery<StreamQuery>,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let stream = state.engine.subscribe(&auth.principal(), id, q.after.unwrap_or(0).max(0)).await?;
+    Ok(upgrade.on_upgrade(move |socket| ws::pump(socket, stream, event_json)))
+}

@@ -1,0 +1,23 @@
+//! Perfect21 (`000`): `http://localhost:8000`, `{success, …}` bodies.
+
+mod auth;
+mod health;
+pub mod views;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::state::AppState;
+
+/// Perfect21's routes (the ones it shares with other documents are in `shared`).
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(health::health))
+        .routes(routes!(health::status))
+        .routes(routes!(health::auth_health))
+        .routes(routes!(auth::verify))
+        .routes(routes!(auth::verify_email))
+        .routes(routes!(auth::update_profile))
+        .routes(routes!(auth::admin_users))
+        .routes(routes!(auth::security_stats))
+}

@@ -1,0 +1,21 @@
+//! qoder (`003`): `:8080`, `{code, message, data}` with HTTP status = code: users and scheduled tasks.
+
+mod tasks;
+mod users;
+pub mod views;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::state::AppState;
+
+/// qoder's routes (its login, refresh, profile and logout are shared ones).
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::get, users::update, users::delete))
+        .routes(routes!(tasks::list, tasks::create))
+        .routes(routes!(tasks::get, tasks::update, tasks::delete))
+        .routes(routes!(tasks::run))
+        .routes(routes!(tasks::runs))
+}

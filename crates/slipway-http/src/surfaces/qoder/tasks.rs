@@ -1,0 +1,239 @@
+//! qoder's scheduled tasks (administrators): the whole resource the document names, plus run-now and the
+//! history of runs. A run's output streams live at `/api/jobs/{run id}/events`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use slipway_ops::{Task, TaskChanges, TaskRun, TaskSpec};
+use utoipa::{IntoParams, ToSchema};
+
+use super::views::ok;
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ApiQuery, CurrentUser, PathId};
+use crate::json::{ts, ts_opt};
+use crate::state::AppState;
+use crate::surfaces::paging::Paging;
+
+fn task_json(t: &Task) -> Value {
+    json!({
+        "id": t.id,
+        "name": t.name,
+        "cron": t.cron,
+        "timezone": t.timezone,
+        "command": t.command,
+        "timeout": t.timeout_secs.unwrap_or(0),
+        "enabled": t.enabled,
+        "target": t.target,
+        "next_run_at": ts_opt(t.next_run_at),
+        "last_run_at": ts_opt(t.last_run_at),
+        "last_run_id": t.last_run_id,
+        "created_at": ts(t.created_at),
+        "updated_at": ts(t.updated_at),
+    })
+}
+
+fn run_json(r: &TaskRun) -> Value {
+    json!({
+        "id": r.job_id,
+        "status": r.status,
+        "exit_code": r.exit_code,
+        "duration_ms": r.duration_ms,
+        "output": r.stdout,
+        "stderr": r.stderr,
+        "error": r.error,
+        "due_at": ts_opt(r.due_at),
+        "created_at": ts(r.created_at),
+        "started_at": ts_opt(r.started_at),
+        "finished_at": ts_opt(r.finished_at),
+        "events_url": format!("/api/jobs/{}/events", r.job_id),
+    })
+}
+
+/// Paging and the enabled filter.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Page number, from 1.
+    pub page: Option<i64>,
+    /// Items per page (≤ 100).
+    pub page_size: Option<i64>,
+    /// Only enabled (`true`) or disabled (`false`) tasks.
+    pub enabled: Option<bool>,
+}
+
+fn page_json(items: Vec<Value>, total: i64, p: Paging) -> Value {
+    json!({"list": items, "total": total, "page": p.page, "page_size": p.page_size})
+}
+
+/// Lists scheduled tasks.
+#[utoipa::path(
+    get, path = "/api/tasks", tag = "qoder", security(("bearer" = [])), params(ListQuery),
+    responses((status = 200, description = "`{list, total, page, page_size}`"), (status = 403, description = "Not an administrator"))
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentUser(auth): CurrentUser,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let p = Paging::new(q.page, q.page_size, 10, 100)?;
+    let page = state.tasks.list(&auth.principal(), q.enabled, p.offset(), p.page_size).await?;
+    Ok(ok(StatusCode::OK, "获取成功", Some(page_json(page.items.iter().map(task_json).collect(), page.total, p))))
+}
+
+/// A task to create.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBody {
+    /// A name for people.
+    pub name: String,
+    /// Cron expression: 5 fields, or 6 with seconds first.
+    pub cron: String,
+    /// What `sh -c` runs.
+    pub command: String,
+    /// Seconds a run may take (0: no limit).
+    pub timeout: Option<i64>,
+    /// Whether it fires on its schedule (default true).
+    pub enabled: Option<bool>,
+    /// Where it runs: `local` (the default; servers arrive later).
+    pub target: Option<String>,
+    /// IANA time zone of the cron expression (default UTC).
+    pub timezone: Option<String>,
+}
+
+/// Creates a scheduled task.
+#[utoipa::path(
+    post, path = "/api/tasks", tag = "qoder", security(("bearer" = [])), request_body = CreateBody,
+    responses((status = 200, description = "Created"), (status = 400, description = "Invalid cron, empty command, bad timeout or target"), (status = 403, description = "Not an administrator"))
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    CurrentUser(auth): CurrentUser,
+    ApiJson(b): ApiJson<CreateBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let spec = TaskSpec {
+        name: b.name,
+        cron: b.cron,
+        timezone: b.timezone,
+        command: b.command,
+        timeout_secs: b.timeout,
+        enabled: b.enabled.unwrap_or(true),
+        target: b.target,
+    };
+    let task = state.tasks.create(&auth.principal(), spec).await?;
+    Ok(ok(StatusCode::OK, "任务创建成功", Some(task_json(&task))))
+}
+
+/// One task.
+#[utoipa::path(
+    get, path = "/api/tasks/{id}", tag = "qoder", security(("bearer" = [])), params(("id" = i64, Path, description = "Task id")),
+    responses((status = 200, description = "The task"), (status = 400, description = "Bad id"), (status = 404, description = "No such task"))
+)]
+pub async fn get(
+    State(state): State<AppState>,
+    CurrentUser(auth): CurrentUser,
+    PathId(id): PathId,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    Ok(ok(StatusCode::OK, "获取成功", Some(task_json(&state.tasks.get(&auth.principal(), id).await?))))
+}
+
+/// Fields to change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateBody {
+    /// New name.
+    pub name: Option<String>,
+    /// New cron expression.
+    pub cron: Option<String>,
+    /// New command.
+    pub command: Option<String>,
+    /// New timeout in seconds (0: no limit).
+    pub timeout: Option<i64>,
+    /// Enable or disable.
+    pub enabled: Option<bool>,
+    /// New target.
+    pub target: Option<String>,
+    /// New time zone.
+    pub timezone: Option<String>,
+}
+
+/// Changes a task.
+#[utoipa::path(
+    put, path = "/api/tasks/{id}", tag = "qoder", security(("bearer" = [])), params(("id" = i64, Path, description = "Task id")),
+    request_body = UpdateBody,
+    responses((status = 200, description = "Updated"), (status = 400, description = "Bad fields or id"), (status = 404, description = "No such task"))
+)]
+pub async fn update(
+    State(state): State<AppState>,
+    CurrentUser(auth): CurrentUser,
+    PathId(id): PathId,
+    ApiJson(b): ApiJson<UpdateBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let changes = TaskChanges {
+        name: b.name,
+        cron: b.cron,
+        timezone: b.timezone,
+        command: b.command,
+        timeout_secs: b.timeout,
+        enabled: b.enabled,
+        target: b.target,
+    };
+    let task = state.tasks.update(&auth.principal(), id, changes).await?;
+    Ok(ok(StatusCode::OK, "更新成功", Some(task_json(&task))))
+}
+
+/// Deletes a task (its past runs stay).
+#[utoipa::path(
+    delete, path = "/api/tasks/{id}", tag = "qoder", security(("bearer" = [])), params(("id" = i64, Path, description = "Task id")),
+    responses((status = 200, description = "Deleted"), (status = 404, description = "No such task"))
+)]
+pub async fn delete(
+    State(state): State<AppState>,
+    CurrentUser(auth): CurrentUser,
+    PathId(id): PathId,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    state.tasks.delete(&auth.principal(), id).await?;
+    Ok(ok(StatusCode::OK, "删除成功", None))
+}
+
+/// Runs a task now, outside its timetable.
+#[utoipa::path(
+    post, path = "/api/tasks/{id}/run", tag = "qoder", security(("bearer" = [])), params(("id" = i64, Path, description = "Task id")),
+    responses((status = 200, description = "The queued run"), (status = 404, description = "No such task"))
+)]
+pub async fn run(
+    State(state): State<AppState>,
+    CurrentUser(auth): CurrentUser,
+    PathId(id): PathId,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let run = state.tasks.run_now(&auth.principal(), id).await?;
+    Ok(ok(StatusCode::OK, "任务已开始执行", Some(run_json(&run))))
+}
+
+/// Paging of the run history.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RunsQuery {
+    /// Page number, from 1.
+    pub page: Option<i64>,
+    /// Items per page (≤ 100).
+    pub page_size: Option<i64>,
+}
+
+/// A task's runs, newest first: status, exit code, duration, output.
+#[utoipa::path(
+    get, path = "/api/tasks/{id}/runs", tag = "qoder", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Task id"), RunsQuery),
+    responses((status = 200, description = "`{list, total, page, page_size}`"), (status = 404, description = "No such task"))
+)]
+pub async fn runs(
+    State(state): State<AppState>,
+    CurrentUser(auth): CurrentUser,
+    PathId(id): PathId,
+    ApiQuery(q): ApiQuery<RunsQuery>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let p = Paging::new(q.page, q.page_size, 10, 100)?;
+    let page = state.tasks.runs(&auth.principal(), id, p.offset(), p.page_size).await?;
+    Ok(ok(StatusCode::OK, "获取成功", Some(page_json(page.items.iter().map(run_json).collect(), page.total, p))))
+}

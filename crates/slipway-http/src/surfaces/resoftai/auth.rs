@@ -1,0 +1,52 @@
+//! ResoftAI's `/api/auth/me`.
+
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+use serde_json::Value;
+use slipway_identity::{ProfileChanges, UsernameRule};
+use utoipa::ToSchema;
+
+use super::views;
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ClientMeta, CurrentUser};
+use crate::state::AppState;
+
+/// The signed-in user.
+#[utoipa::path(
+    get, path = "/api/auth/me", tag = "ResoftAI", security(("bearer" = [])),
+    responses((status = 200, description = "The user"), (status = 401, description = "Not signed in"))
+)]
+pub async fn me(CurrentUser(auth): CurrentUser) -> Json<Value> {
+    Json(views::user(&auth.user))
+}
+
+/// Fields ResoftAI lets a user change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMeBody {
+    /// Display name.
+    pub full_name: Option<String>,
+    /// E-mail address.
+    pub email: Option<String>,
+}
+
+/// Changes the signed-in user's display name or e-mail address.
+#[utoipa::path(
+    put, path = "/api/auth/me", tag = "ResoftAI", security(("bearer" = [])), request_body = UpdateMeBody,
+    responses(
+        (status = 200, description = "The updated user"),
+        (status = 400, description = "Nothing to change, or the address is taken"),
+        (status = 422, description = "Invalid fields"),
+    )
+)]
+pub async fn update_me(
+    State(state): State<AppState>,
+    CurrentUser(auth): CurrentUser,
+    ClientMeta(meta): ClientMeta,
+    ApiJson(body): ApiJson<UpdateMeBody>,
+) -> Result<Json<Value>, ApiError> {
+    let changes = ProfileChanges { username: None, email: body.email, full_name: body.full_name };
+    let user = state.identity.update_profile(&auth, &changes, UsernameRule::Standard, &meta).await?;
+    Ok(Json(views::user(&user)))
+}

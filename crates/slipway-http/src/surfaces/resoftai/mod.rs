@@ -1,0 +1,15 @@
+//! ResoftAI (`001`): `http://localhost:8000/api`, FastAPI-style bodies.
+
+mod auth;
+pub mod docs;
+pub mod views;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::state::AppState;
+
+/// ResoftAI's routes (the ones it shares with other documents are in `shared`; `/docs` is mounted separately).
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(auth::me, auth::update_me))
+}
