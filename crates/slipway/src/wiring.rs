@@ -1,0 +1,91 @@
+//! Wiring: configuration in, a ready application out.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use slipway_core::{Config, Probe};
+use slipway_engine::{CommandExecutor, Engine, EngineSettings};
+use slipway_http::{AppParts, AppState, HttpSettings, Limits, NodeInfo};
+use slipway_identity::{Identity, Mailer, RateLimiter};
+use slipway_ops::Tasks;
+use slipway_store::{Db, PoolSettings};
+
+/// Opens the configured database (creating the data directory) and applies pending migrations.
+pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
+    let url = config.effective_database_url();
+    let settings = PoolSettings { max_connections: config.db_max_connections, ..PoolSettings::default() };
+    let db = Db::connect(&url, &settings)
+        .await
+        .with_context(|| format!("cannot open database {}", slipway_core::config::redact_url(&url)))?;
+    db.migrate().await.context("cannot apply database migrations")?;
+    Ok(db)
+}
+
+/// The HTTP layer's settings from the configuration.
+pub fn http_settings(config: &Config) -> HttpSettings {
+    HttpSettings {
+        body_limit: config.body_limit,
+        request_timeout: Duration::from_secs(config.request_timeout),
+        cors_origins: config.cors_origins.clone(),
+    }
+}
+
+/// The identity service on an open, migrated database.
+pub async fn identity(config: &Config, db: Db) -> anyhow::Result<Identity> {
+    let mailer = Mailer::from_config(&config.mail, &config.data_dir)?;
+    Identity::new(db, config.identity.clone(), &config.data_dir, mailer).await.context("cannot start identity")
+}
+
+/// Starts this node's job engine (workers, scheduler, maintenance) with every executor Slipway has.
+pub async fn start_engine(config: &Config, db: Db) -> anyhow::Result<Engine> {
+    let engine = Engine::builder(db, EngineSettings::from_config(config))
+        .executor(CommandExecutor::new())
+        .start()
+        .await
+        .context("cannot start the job engine")?;
+    Ok(engine)
+}
+
+/// Builds the application state on an open, migrated database and this node's engine (which joins the probes).
+pub async fn app_state(config: &Config, db: Db, engine: Engine) -> anyhow::Result<AppState> {
+    let candidate = uuid::Uuid::new_v4().simple().to_string();
+    let instance_id = db.instance_id(&candidate).await.context("cannot read the instance id")?;
+    let node = NodeInfo {
+        version: env!("CARGO_PKG_VERSION"),
+        instance_id,
+        database_backend: db.backend().name(),
+        started_at: Instant::now(),
+    };
+    let identity = identity(config, db.clone()).await?;
+    let limiter = RateLimiter::from_config(&config.rate_limits).await.context("cannot set up rate limits")?;
+    let probes: Vec<Arc<dyn Probe>> = vec![Arc::new(db), Arc::new(engine.clone())];
+    Ok(AppState::new(AppParts {
+        node,
+        probes,
+        http: http_settings(config),
+        identity,
+        tasks: Tasks::new(engine.clone()),
+        engine,
+        limits: Limits { limiter, rates: config.rate_limits.clone() },
+        trusted_proxies: config.trusted_proxies.clone(),
+    }))
+}
+
+/// Creates the first administrator when there is none, printing a generated password once.
+pub async fn bootstrap_admin(config: &Config, identity: &Identity) -> anyhow::Result<()> {
+    let created = identity.ensure_admin(&config.admin).await.context("cannot create the first administrator")?;
+    if let Some(admin) = created {
+        match admin.generated_password {
+            Some(password) => eprintln!(
+                "\n  First start: created administrator {:?} with password {password:?}\n  \
+                 It is shown only this once; change it after signing in.\n",
+                admin.username
+            ),
+            None => tracing::info!(username = %admin.username, "created the configured administrator"),
+        }
+    }
+    Ok(())
+}
