@@ -3,12 +3,15 @@
 //! Queries are written once in portable SQL (`$1` placeholders work on both) and run through [`on_pool!`];
 //! backend-specific SQL stays small and next to its portable twin.
 
+pub mod agents;
 mod db;
 mod error;
 pub mod identity;
 pub mod jobs;
+pub mod llm;
 mod migrate;
 mod probe;
+mod sealed;
 mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -16,3 +19,4 @@ pub mod testing;
 pub use db::{Backend, Db, PING_TIMEOUT, PoolSettings};
 pub use error::StoreError;
 pub use migrate::MigrationInfo;
+pub use sealed::{SECRET_KEY_FILE, SealError, Sealer};
