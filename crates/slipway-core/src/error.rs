@@ -147,6 +147,10 @@ pub enum Error {
     /// The request did not finish within the configured time.
     #[error("request timed out")]
     Timeout,
+    /// A stored configuration of an outside service (an LLM provider's key, model or URL) is unusable: the
+    /// service refused it, or it cannot be used as stored. The text names the configuration.
+    #[error("invalid configuration: {0}")]
+    InvalidConfiguration(String),
     /// A dependency (database, provider) is not available right now.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -181,7 +185,7 @@ impl Error {
             Self::UserExists { .. } => 409,
             Self::TooManyAttempts { .. } => 429,
             Self::UserNotFound => 404,
-            Self::NoUpdateData => 400,
+            Self::NoUpdateData | Self::InvalidConfiguration(_) => 400,
             Self::VerificationCode(_) => 422,
             Self::NotFound(_) | Self::RouteNotFound => 404,
             Self::Conflict(_) => 409,
@@ -220,6 +224,7 @@ impl Error {
             Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             Self::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
             Self::RateLimited { .. } => "RATE_LIMIT_EXCEEDED",
+            Self::InvalidConfiguration(_) => "CONFIGURATION_INVALID",
             Self::Timeout => "TIMEOUT",
             Self::Unavailable(_) => "SERVICE_UNAVAILABLE",
             Self::Internal(_) => "INTERNAL_SERVER_ERROR",
@@ -299,6 +304,14 @@ mod tests {
         assert_eq!(Error::TooManyAttempts { retry_after_secs: 900 }.retry_after_secs(), Some(900));
         assert_eq!(Error::VerificationCode(CodeProblem::Used).code(), "CODE_USED");
         assert_eq!(Error::InvalidCredentials.default_status(), 401);
+    }
+
+    #[test]
+    fn an_unusable_configuration_is_a_400_naming_it() {
+        let e = Error::InvalidConfiguration("LLM configuration \"mine\": the provider rejected the API key".into());
+        assert_eq!(e.default_status(), 400);
+        assert_eq!(e.code(), "CONFIGURATION_INVALID");
+        assert!(e.public_message().contains("\"mine\""));
     }
 
     #[test]

@@ -66,6 +66,15 @@ pub const KEYS: &[Key] = &[
     scalar("admin_username", "SLIPWAY_ADMIN_USERNAME"),
     scalar("admin_email", "SLIPWAY_ADMIN_EMAIL"),
     scalar("admin_password", "SLIPWAY_ADMIN_PASSWORD"),
+    scalar("secret_key", "SLIPWAY_SECRET_KEY"),
+    scalar("llm_provider", "SLIPWAY_LLM_PROVIDER"),
+    scalar("llm_base_url", "SLIPWAY_LLM_BASE_URL"),
+    scalar("llm_api_key", "SLIPWAY_LLM_API_KEY"),
+    scalar("llm_model", "SLIPWAY_LLM_MODEL"),
+    scalar("llm_timeout", "SLIPWAY_LLM_TIMEOUT"),
+    scalar("llm_retries", "SLIPWAY_LLM_RETRIES"),
+    scalar("llm_cache", "SLIPWAY_LLM_CACHE"),
+    scalar("llm_prices", "SLIPWAY_LLM_PRICES"),
 ];
 
 /// The key named `name`.

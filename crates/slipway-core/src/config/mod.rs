@@ -137,6 +137,42 @@ pub struct AdminBootstrap {
     pub password: Option<String>,
 }
 
+/// The server's default LLM provider and the LLM runtime's limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LlmConfig {
+    /// Provider name of the server default (`deepseek`, `anthropic`, `openai`, `ollama`, …); `None`: no default.
+    pub provider: Option<String>,
+    /// Base URL of the server default (the provider's public URL when unset).
+    pub base_url: Option<String>,
+    /// API key of the server default.
+    pub api_key: Option<String>,
+    /// Model of the server default (the provider's default model when unset).
+    pub model: Option<String>,
+    /// Seconds one provider request may take (for a stream: to its first event, then between events).
+    pub timeout: u64,
+    /// Attempts per provider and call, the first included (1: no retry).
+    pub retries: u32,
+    /// Entries of the in-memory response cache; 0 switches it off.
+    pub cache: usize,
+    /// A price table overriding the built-in one: a path to a TOML or JSON file, or inline JSON.
+    pub prices: Option<String>,
+}
+
+impl Default for LlmConfig {
+    fn default() -> Self {
+        Self {
+            provider: None,
+            base_url: None,
+            api_key: None,
+            model: None,
+            timeout: 120,
+            retries: 3,
+            cache: 1000,
+            prices: None,
+        }
+    }
+}
+
 /// The effective configuration of a Slipway node.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -178,6 +214,11 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     /// The first administrator.
     pub admin: AdminBootstrap,
+    /// The key that encrypts stored secrets (API keys); `None` means generated once and kept in the data
+    /// directory.
+    pub secret_key: Option<String>,
+    /// LLM providers.
+    pub llm: LlmConfig,
 }
 
 impl Default for Config {
@@ -202,6 +243,8 @@ impl Default for Config {
             rate_limits: RateLimitConfig::default(),
             trusted_proxies: Vec::new(),
             admin: AdminBootstrap::default(),
+            secret_key: None,
+            llm: LlmConfig::default(),
         }
     }
 }
@@ -323,6 +366,28 @@ impl Config {
             "admin_username" => self.admin.username = Some(non_empty(key, text.clone())?),
             "admin_email" => self.admin.email = Some(non_empty(key, text.clone())?),
             "admin_password" => self.admin.password = Some(non_empty(key, text.clone())?),
+            "secret_key" => {
+                if v.len() < 32 {
+                    return Err("secret_key must be at least 32 characters".into());
+                }
+                self.secret_key = Some(text.clone());
+            }
+            "llm_provider" => self.llm.provider = Some(non_empty(key, v.trim().to_ascii_lowercase())?),
+            "llm_base_url" => {
+                validate_url(key, v, &["http://", "https://"])?;
+                self.llm.base_url = Some(v.trim_end_matches('/').to_owned());
+            }
+            "llm_api_key" => self.llm.api_key = Some(non_empty(key, text.clone())?),
+            "llm_model" => self.llm.model = Some(non_empty(key, v.trim().to_owned())?),
+            "llm_timeout" => self.llm.timeout = parse_secs(key, v, 1)?,
+            "llm_retries" => {
+                self.llm.retries = parse_num(key, v, 1u32)?;
+                if self.llm.retries > 10 {
+                    return Err(format!("llm_retries must be at most 10, got {}", self.llm.retries));
+                }
+            }
+            "llm_cache" => self.llm.cache = parse_num(key, v, 0usize)?,
+            "llm_prices" => self.llm.prices = Some(non_empty(key, text.clone())?),
             other => return Err(format!("unknown key {other:?}")),
         }
         Ok(())
@@ -374,6 +439,15 @@ impl Config {
             "admin_username" => self.admin.username.as_deref().and_then(text),
             "admin_email" => self.admin.email.as_deref().and_then(text),
             "admin_password" => secret(&self.admin.password),
+            "secret_key" => secret(&self.secret_key),
+            "llm_provider" => self.llm.provider.as_deref().and_then(text),
+            "llm_base_url" => self.llm.base_url.as_deref().map(|u| Text(redact_url(u))),
+            "llm_api_key" => secret(&self.llm.api_key),
+            "llm_model" => self.llm.model.as_deref().and_then(text),
+            "llm_timeout" => secs(self.llm.timeout),
+            "llm_retries" => Some(Integer(i64::from(self.llm.retries))),
+            "llm_cache" => Some(Integer(i64::try_from(self.llm.cache).unwrap_or(i64::MAX))),
+            "llm_prices" => self.llm.prices.as_deref().and_then(text),
             _ => None,
         }
     }
@@ -481,6 +555,30 @@ mod tests {
     }
 
     #[test]
+    fn llm_keys_layer_and_validate() {
+        let defaults = Config::default();
+        assert_eq!((defaults.llm.timeout, defaults.llm.retries, defaults.llm.cache), (120, 3, 1000));
+        assert!(defaults.llm.provider.is_none() && defaults.secret_key.is_none());
+        let file = ConfigLayer::from_toml(
+            "slipway.toml",
+            "llm_provider = \"DeepSeek\"\nllm_base_url = \"https://api.deepseek.com/\"\nllm_timeout = \"2m\"\nllm_cache = 0\n",
+        )
+        .unwrap();
+        let env = ConfigLayer::from_env([("SLIPWAY_LLM_RETRIES", "5"), ("SLIPWAY_LLM_MODEL", "deepseek-reasoner")]);
+        let c = Config::from_layers(&[vec![file], env].concat()).unwrap();
+        assert_eq!(c.llm.provider.as_deref(), Some("deepseek"));
+        assert_eq!(c.llm.base_url.as_deref(), Some("https://api.deepseek.com"));
+        assert_eq!((c.llm.timeout, c.llm.retries, c.llm.cache), (120, 5, 0));
+        assert_eq!(c.llm.model.as_deref(), Some("deepseek-reasoner"));
+        let bad = |var: &str, value: &str| Config::from_layers(&ConfigLayer::from_env([(var, value)])).unwrap_err();
+        assert!(bad("SLIPWAY_LLM_BASE_URL", "ftp://x").message.contains("http"));
+        assert!(bad("SLIPWAY_LLM_RETRIES", "0").message.contains("at least 1"));
+        assert!(bad("SLIPWAY_LLM_RETRIES", "11").message.contains("at most 10"));
+        assert!(bad("SLIPWAY_LLM_TIMEOUT", "0").message.contains("at least"));
+        assert!(bad("SLIPWAY_SECRET_KEY", "short").message.contains("32"));
+    }
+
+    #[test]
     fn unknown_file_keys_are_rejected() {
         let err = ConfigLayer::from_toml("slipway.toml", "bnd = \"0.0.0.0:1\"").unwrap_err();
         assert_eq!(err.origin, "slipway.toml");
@@ -494,11 +592,14 @@ mod tests {
             ("SLIPWAY_JWT_SECRET", "0123456789abcdef0123456789abcdef-secret"),
             ("SLIPWAY_SMTP_URL", "smtp://mailer:mailpw@smtp.example:587"),
             ("SLIPWAY_ADMIN_PASSWORD", "Admin-Pass-1"),
+            ("SLIPWAY_LLM_API_KEY", "sk-llm-key-1234"),
+            ("SLIPWAY_SECRET_KEY", "0123456789abcdef0123456789abcdef-sealing"),
         ]);
         let text = Config::from_layers(&env).unwrap().to_redacted_toml();
+        assert!(text.contains("llm_api_key = \"***\""), "{text}");
         assert!(text.contains("postgres://a:***@h/d"), "{text}");
         assert!(text.contains("smtp://mailer:***@smtp.example:587"), "{text}");
-        for secret in [":b@", "-secret", "mailpw", "Admin-Pass-1"] {
+        for secret in [":b@", "-secret", "mailpw", "Admin-Pass-1", "sk-llm-key-1234", "-sealing"] {
             assert!(!text.contains(secret), "{secret} leaked: {text}");
         }
         let reparsed = ConfigLayer::from_toml("printed", &Config::default().to_redacted_toml());
