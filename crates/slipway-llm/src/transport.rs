@@ -1,0 +1,129 @@
+//! Sending one request to a provider: status classification, error messages out of error bodies, `Retry-After`,
+//! and transport errors that never show the request URL (Gemini's carries the key).
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::error::LlmError;
+use crate::provider::ProviderConfig;
+use crate::retry::parse_retry_after;
+
+/// A failed attempt, with the wait the provider asked for.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    /// What went wrong.
+    pub error: LlmError,
+    /// The provider's `Retry-After`, when it sent one.
+    pub retry_after: Option<Duration>,
+}
+
+impl From<LlmError> for Failure {
+    fn from(error: LlmError) -> Self {
+        Self { error, retry_after: None }
+    }
+}
+
+/// Longest provider error text kept in messages.
+const MAX_MESSAGE: usize = 300;
+
+/// Sends the request; a non-2xx answer becomes [`LlmError::Status`] with the provider's message.
+pub(crate) async fn send(
+    link: &ProviderConfig,
+    request: reqwest::RequestBuilder,
+) -> Result<reqwest::Response, Failure> {
+    let response = request.send().await.map_err(|e| LlmError::Unreachable(describe(link, &e)))?;
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response);
+    }
+    let retry_after =
+        response.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
+    let body = response.text().await.unwrap_or_default();
+    let message = error_message(&body).unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
+    Err(Failure {
+        error: LlmError::Status { provider: link.label.clone(), status: status.as_u16(), message },
+        retry_after,
+    })
+}
+
+/// A transport error for people: which configuration, and what happened, without the URL.
+pub(crate) fn describe(link: &ProviderConfig, e: &reqwest::Error) -> String {
+    use std::error::Error as _;
+    let kind = if e.is_connect() {
+        "cannot connect"
+    } else if e.is_body() || e.is_decode() {
+        "the answer broke off"
+    } else {
+        "request failed"
+    };
+    let mut detail = String::new();
+    let mut source = e.source();
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    let host = host_of(&link.base_url);
+    if detail.is_empty() {
+        format!("{}: {kind} ({host})", link.label)
+    } else {
+        format!("{}: {kind} ({host}): {detail}", link.label)
+    }
+}
+
+fn host_of(base: &str) -> String {
+    reqwest::Url::parse(base)
+        .ok()
+        .and_then(|u| u.host_str().map(|h| u.port().map_or_else(|| h.to_owned(), |p| format!("{h}:{p}"))))
+        .unwrap_or_else(|| "?".to_owned())
+}
+
+/// The message inside a provider's error body: OpenAI's and Gemini's `{error: {message}}`, Anthropic's
+/// `{type: error, error: {message}}`, `{message}`, `{detail}`, `{error: "…"}`, or the text itself.
+pub(crate) fn error_message(body: &str) -> Option<String> {
+    let body = body.trim();
+    if body.is_empty() {
+        return None;
+    }
+    let from_json = serde_json::from_str::<Value>(body).ok().and_then(|v| {
+        let pick = |v: &Value| v.as_str().map(str::to_owned);
+        v.pointer("/error/message")
+            .and_then(pick)
+            .or_else(|| v.get("error").and_then(pick))
+            .or_else(|| v.get("message").and_then(pick))
+            .or_else(|| v.get("detail").and_then(pick))
+    });
+    Some(truncate(&from_json.unwrap_or_else(|| body.to_owned())))
+}
+
+/// At most [`MAX_MESSAGE`] characters, on a character boundary.
+pub(crate) fn truncate(s: &str) -> String {
+    match s.char_indices().nth(MAX_MESSAGE) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_come_out_of_every_error_shape() {
+        let m = |b: &str| error_message(b).unwrap();
+        assert_eq!(
+            m(r#"{"error":{"message":"Incorrect API key","type":"invalid_request_error"}}"#),
+            "Incorrect API key"
+        );
+        assert_eq!(m(r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#), "Overloaded");
+        assert_eq!(
+            m(r#"{"error":{"code":400,"message":"API key not valid","status":"INVALID_ARGUMENT"}}"#),
+            "API key not valid"
+        );
+        assert_eq!(m(r#"{"detail":"nope"}"#), "nope");
+        assert_eq!(m(r#"{"error":"model not found"}"#), "model not found");
+        assert_eq!(m("Bad Gateway"), "Bad Gateway");
+        assert_eq!(error_message("  "), None);
+        assert_eq!(m(&"é".repeat(400)).chars().count(), 301);
+    }
+}
