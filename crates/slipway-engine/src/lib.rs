@@ -7,6 +7,7 @@
 //! due time into exactly one job. See `docs/architecture.md` ("Engine") for the why.
 
 mod api;
+mod coalesce;
 mod command;
 mod context;
 mod cron;

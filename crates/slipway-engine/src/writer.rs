@@ -10,6 +10,7 @@ use slipway_core::Error;
 use slipway_store::jobs::{EventRecord, Guard, JobWrite};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::coalesce::coalesce;
 use crate::engine::Inner;
 use crate::runner::{RunningJob, StopReason};
 
@@ -99,11 +100,12 @@ impl Batch {
 }
 
 async fn apply(inner: &Inner, batch: &mut Batch) {
+    let coalesced = coalesce(&batch.writes);
     let mut tries = 0;
     let results = loop {
         tries += 1;
-        match inner.write.apply_job_writes(&batch.writes, inner.channels.as_ref()).await {
-            Ok(results) => break Ok(results),
+        match inner.write.apply_job_writes(&coalesced.writes, inner.channels.as_ref()).await {
+            Ok(results) => break Ok(coalesced.split(&results)),
             Err(e) if tries < TRIES => {
                 tracing::warn!(error = %e, tries, "job writes failed; retrying");
                 tokio::time::sleep(Duration::from_millis(100 << tries)).await;
