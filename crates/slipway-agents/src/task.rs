@@ -1,0 +1,167 @@
+//! Perfect21's development task (`perfect21.task`): a planner splits the description into steps and assigns
+//! agents, the agents work in the task's workspace with their tools, a reviewer scores the result (stored as
+//! the `llm_review` gate). The output is the team's report and the files produced.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use slipway_core::Error;
+use slipway_engine::{Executor, JobContext, JobFailure};
+
+use crate::agent::{AgentError, Finish};
+use crate::gates;
+use crate::roles;
+use crate::runtime::{Runtime, file_lines, produced_files, text};
+use crate::structured::{SUBMIT_PLAN, SUBMIT_REVIEW};
+use crate::tools::ToolSet;
+
+/// The job kind.
+pub const KIND: &str = "perfect21.task";
+/// The review score a task must reach for its `llm_review` gate to pass.
+pub const REVIEW_THRESHOLD: f64 = 7.0;
+
+/// What a task job is given (built by the service, never taken from a client as is).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskInput {
+    /// What to do.
+    pub description: String,
+    /// Whether the report should include each step's full answer.
+    #[serde(default)]
+    pub verbose: bool,
+    /// Whether the owner may run commands (agents get `run_command`).
+    #[serde(default)]
+    pub allow_commands: bool,
+}
+
+/// Runs development tasks with an agent team.
+#[derive(Debug, Clone)]
+pub struct TaskExecutor(pub Runtime);
+
+impl Executor for TaskExecutor {
+    fn kind(&self) -> &'static str {
+        KIND
+    }
+
+    fn validate(&self, input: &Value) -> Result<(), Error> {
+        serde_json::from_value::<TaskInput>(input.clone())
+            .map(|_| ())
+            .map_err(|e| Error::MalformedRequest(e.to_string()))
+    }
+
+    async fn run(&self, ctx: JobContext) -> Result<Value, JobFailure> {
+        let input: TaskInput =
+            serde_json::from_value(ctx.input().clone()).map_err(|e| JobFailure::fatal(format!("bad input: {e}")))?;
+        let (chain, workspace) = self.0.start(&ctx).await?;
+        let run = self.0.job(&ctx, &chain);
+        let fail = |e: AgentError| JobFailure::fatal(e.to_string());
+
+        let _ = ctx.stage("planning").await;
+        let look = ToolSet::new(workspace.clone()).with_files().with_structured(SUBMIT_PLAN.clone());
+        let prompt = format!("Task: {}", input.description);
+        let planned = run
+            .run_agent(
+                &roles::planner(),
+                "planning",
+                &prompt,
+                &look,
+                Finish { on_tool: Some("submit_plan"), ..Finish::default() },
+            )
+            .await
+            .map_err(fail)?;
+        let plan = planned
+            .captured("submit_plan")
+            .cloned()
+            .ok_or_else(|| JobFailure::fatal("the planner handed over no plan"))?;
+        let steps = plan["steps"].as_array().cloned().unwrap_or_default();
+        let _ = ctx.emit("plan", plan.clone()).await;
+        let _ = ctx.progress(10).await;
+
+        let mut report_steps = Vec::new();
+        let total = steps.len().max(1);
+        for (i, step) in steps.iter().enumerate() {
+            let agent = text(step, "agent");
+            let instruction = text(step, "instruction");
+            let stage = format!("step {}/{}: {agent}", i + 1, steps.len());
+            let _ = ctx.stage(&stage).await;
+            let files = workspace.list("").await.unwrap_or_default();
+            let listing: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
+            let prompt = format!(
+                "Overall task: {}\nYour step: {instruction}\nFiles in the workspace: {}",
+                input.description,
+                if listing.is_empty() { "(none yet)".into() } else { listing.join(", ") }
+            );
+            let tools = ToolSet::new(workspace.clone()).with_files().with_commands(input.allow_commands);
+            let done =
+                run.run_agent(&roles::spec(agent), &stage, &prompt, &tools, Finish::default()).await.map_err(fail)?;
+            report_steps.push(json!({"agent": agent, "instruction": instruction, "result": done.text}));
+            let pct = 10 + 70 * (i + 1) / total;
+            let _ = ctx.progress(u8::try_from(pct).unwrap_or(80)).await;
+        }
+
+        let _ = ctx.stage("review").await;
+        let review_tools = ToolSet::new(workspace.clone()).with_files().with_structured(SUBMIT_REVIEW.clone());
+        let prompt = format!("Task: {}\nReview the workspace and call submit_review.", input.description);
+        let reviewed = run
+            .run_agent(
+                &roles::reviewer(),
+                "review",
+                &prompt,
+                &review_tools,
+                Finish { on_tool: Some("submit_review"), ..Finish::default() },
+            )
+            .await
+            .map_err(fail)?;
+        let review = reviewed
+            .captured("submit_review")
+            .cloned()
+            .ok_or_else(|| JobFailure::fatal("the reviewer handed over no review"))?;
+        let score = review["score"].as_f64().unwrap_or(0.0);
+        let gate = gates::review(score, REVIEW_THRESHOLD, text(&review, "summary"));
+        if let Err(e) = self.0.db.insert_gate_checks(&[gate.record(ctx.job_id(), ctx.owner_id())]).await {
+            tracing::warn!(job_id = ctx.job_id(), "cannot record the review gate: {e}");
+        }
+        let _ = ctx.emit("gate", serde_json::to_value(&gate).unwrap_or(Value::Null)).await;
+        let _ = ctx.progress(95).await;
+
+        let files = produced_files(&workspace).await;
+        let report = report(&input, &plan, &report_steps, &files, &review, &gate);
+        Ok(
+            json!({"output": report, "plan": plan, "steps": report_steps, "review": review, "gate": gate, "files": files}),
+        )
+    }
+}
+
+fn report(
+    input: &TaskInput,
+    plan: &Value,
+    steps: &[Value],
+    files: &[crate::runtime::ProducedFile],
+    review: &Value,
+    gate: &gates::GateResult,
+) -> String {
+    let mut lines =
+        vec![format!("Task: {}", input.description), format!("Plan: {}", text(plan, "summary")), "Steps:".into()];
+    for (i, s) in steps.iter().enumerate() {
+        lines.push(format!("  {}. [{}] {}", i + 1, text(s, "agent"), text(s, "instruction")));
+        let result = text(s, "result");
+        if input.verbose {
+            lines.push(format!("     {}", result.replace('\n', "\n     ")));
+        } else if let Some(first) = result.lines().find(|l| !l.trim().is_empty()) {
+            lines.push(format!("     {}", first.trim()));
+        }
+    }
+    lines.push("Files produced:".into());
+    lines.push(file_lines(files));
+    let verdict = if review["approved"].as_bool().unwrap_or(false) { "approved" } else { "not approved" };
+    lines.push(format!(
+        "Review: {}/10, {verdict}, gate {} — {}",
+        review["score"].as_f64().unwrap_or(0.0),
+        gate.result,
+        text(review, "summary")
+    ));
+    if let Some(issues) = review["issues"].as_array().filter(|i| !i.is_empty()) {
+        for issue in issues {
+            lines.push(format!("  ! {}", issue.as_str().unwrap_or_default()));
+        }
+    }
+    lines.join("\n")
+}

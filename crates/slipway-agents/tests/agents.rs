@@ -1,0 +1,238 @@
+//! Agent jobs end to end on both backends, against a local server that speaks the providers' wire protocols:
+//! diet plans (schema feedback, storage), development tasks (planner, agents with tools, reviewer gate),
+//! workflows (parallel phases, gates that stop a run), cancellation mid-call, malformed provider output, and the
+//! refusal to start without a provider.
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use slipway_agents::diet::PetInput;
+use slipway_agents::{Agents, Runtime};
+use slipway_core::{Error, Principal, Role};
+use slipway_engine::{Engine, EngineSettings, Job, JobStatus, Waited};
+use slipway_llm::testing::MockProvider;
+use slipway_llm::{Llm, LlmSettings};
+use slipway_store::identity::NewUser;
+use slipway_store::{Db, Sealer, backend_tests};
+
+struct Rig {
+    agents: Agents,
+    llm: Llm,
+    db: Db,
+    engine: Engine,
+    _dir: tempfile::TempDir,
+}
+
+async fn rig(db: Db, mock: Option<&MockProvider>) -> Rig {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = LlmSettings { server_default: mock.map(|m| m.config("deepseek")), ..LlmSettings::default() };
+    let llm = Llm::new(db.clone(), settings, Sealer::from_secret("a test secret of at least thirty-two chars"))
+        .await
+        .unwrap();
+    let runtime = Runtime { llm: llm.clone(), db: db.clone() };
+    let engine_settings =
+        EngineSettings { workers: 4, workspace_root: dir.path().join("workspaces"), ..EngineSettings::default() };
+    let engine =
+        slipway_agents::register(Engine::builder(db.clone(), engine_settings), &runtime).start().await.unwrap();
+    Rig { agents: Agents::new(engine.clone(), llm.clone(), db.clone()), llm, db, engine, _dir: dir }
+}
+
+async fn person(db: &Db, name: &str, role: Role) -> Principal {
+    let email = format!("{name}@example.com");
+    let role_name = if role == Role::Admin { "admin" } else { "user" };
+    let new = NewUser {
+        username: name,
+        email: &email,
+        password_hash: "$argon2id$x",
+        role: role_name,
+        full_name: name,
+        email_verified: true,
+    };
+    let u = db.insert_user(&new, slipway_core::time::now()).await.unwrap();
+    Principal { user_id: u.id, username: name.into(), role }
+}
+
+async fn finished(rig: &Rig, who: &Principal, job: &Job) -> Job {
+    match rig.engine.wait(who, job.id, Duration::from_secs(30)).await.unwrap() {
+        Waited::Finished(j) => j,
+        Waited::TimedOut(j) => panic!("job did not finish: {j:?}"),
+    }
+}
+
+fn dog() -> PetInput {
+    serde_json::from_value(json!({"pet_type": "dog", "pet_breed": "golden retriever", "age": 2, "pet_weight": 25}))
+        .unwrap()
+}
+
+fn plan_args() -> Value {
+    let week = |n: i64| {
+        json!({"week": n, "focus": "steady", "meals": [
+        {"time": "08:00", "food": "kibble", "amount_g": 180}, {"time": "18:00", "food": "kibble and chicken", "amount_g": 200}]})
+    };
+    json!({
+        "ai_suggestions": "Two meals a day, lean protein, fresh water.",
+        "pet_information": {"pet_type": "dog", "life_stage": "adult", "daily_calories_kcal": 1300},
+        "pet_diet_plan": {"daily_calories_kcal": 1300, "meals_per_day": 2, "weeks": [week(1), week(2), week(3), week(4)]}
+    })
+}
+
+async fn kinds(rig: &Rig, who: &Principal, id: i64) -> Vec<String> {
+    use futures_util::StreamExt;
+    let events: Vec<_> = rig.engine.subscribe(who, id, 0).await.unwrap().collect().await;
+    events.into_iter().map(|e| e.unwrap().kind.clone()).collect()
+}
+
+backend_tests! {
+    async fn a_diet_plan_is_corrected_against_its_schema_and_stored(db: Db) {
+        let mock = MockProvider::start().await;
+        let rig = rig(db, Some(&mock)).await;
+        let ann = person(&rig.db, "ann", Role::User).await;
+        // First a plan with no weeks (refused with the reasons), then a valid one.
+        let mut thin = plan_args();
+        thin["pet_diet_plan"]["weeks"] = json!([]);
+        mock.push(slipway_llm::testing::MockReply::tool_call("write_plan", thin).usage(100, 40));
+        mock.push(slipway_llm::testing::MockReply::tool_call("write_plan", plan_args()).with_text("Here is the plan.").usage(150, 60));
+        let job = rig.agents.create_plan(&ann, dog()).await.unwrap();
+        let done = finished(&rig, &ann, &job).await;
+        assert_eq!(done.status, JobStatus::Succeeded, "{:?}", done.error);
+        let requests = mock.requests();
+        assert_eq!(requests.len(), 2);
+        let second = requests[1].body.to_string();
+        assert!(second.contains("/pet_diet_plan/weeks"), "the schema problems went back to the model: {second}");
+        let (_, plan) = rig.agents.plan(&ann, job.id).await.unwrap();
+        let plan = plan.unwrap();
+        assert_eq!(plan.pet_diet_plan["weeks"].as_array().unwrap().len(), 4);
+        assert_eq!(plan.pet_information["pet_breed"], "golden retriever");
+        assert_eq!(plan.pet_information["daily_calories_kcal"], 1300);
+        let events = kinds(&rig, &ann, job.id).await;
+        for expected in ["message_created", "task_started", "agent_started", "tool_called", "agent_message", "agent_finished", "progress"] {
+            assert!(events.iter().any(|k| k == expected), "{expected} missing from {events:?}");
+        }
+        let activities = rig.db.job_activities(job.id).await.unwrap();
+        assert_eq!(activities.len(), 1);
+        assert_eq!((activities[0].status.as_str(), activities[0].prompt_tokens, activities[0].completion_tokens), ("succeeded", 250, 100));
+        rig.llm.flush_usage().await;
+        assert_eq!(rig.llm.usage_for(Some(ann.user_id), Some(job.id)).await.unwrap().len(), 2);
+
+        // Another user sees nothing of it.
+        let bob = person(&rig.db, "bob", Role::User).await;
+        assert!(matches!(rig.agents.plan(&bob, job.id).await, Err(Error::NotFound(_))));
+        assert_eq!(rig.agents.plans(&bob, vec![], 0, 10).await.unwrap().total, 0);
+        assert_eq!(rig.agents.plans(&ann, vec![JobStatus::Succeeded], 0, 10).await.unwrap().total, 1);
+    }
+
+    async fn a_development_task_plans_works_and_is_reviewed(db: Db) {
+        use slipway_llm::testing::MockReply;
+        let mock = MockProvider::start().await;
+        let rig = rig(db, Some(&mock)).await;
+        let ann = person(&rig.db, "ann", Role::User).await;
+        mock.push_all([
+            MockReply::tool_call("submit_plan", json!({"summary": "a greeting module", "steps": [
+                {"agent": "developer", "instruction": "write hello.py with a greet() function"}]})),
+            MockReply::tool_call("write_file", json!({"path": "hello.py", "content": "def greet():\n    return 'hi'\n"})),
+            MockReply::text("Wrote hello.py with greet()."),
+            MockReply::tool_call("read_file", json!({"path": "hello.py"})),
+            MockReply::tool_call("submit_review", json!({"score": 8.5, "approved": true, "summary": "small and correct", "issues": []})),
+        ]);
+        let job = rig.agents.submit_task(&ann, "Create a greeting module", 60, false).await.unwrap();
+        assert_eq!(job.input["allow_commands"], false, "only administrators' agents run commands");
+        let done = finished(&rig, &ann, &job).await;
+        assert_eq!(done.status, JobStatus::Succeeded, "{:?}", done.error);
+        let out = done.output.unwrap();
+        let report = out["output"].as_str().unwrap();
+        assert!(report.contains("[developer] write hello.py") && report.contains("hello.py (29 bytes)"), "{report}");
+        assert!(report.contains("Review: 8.5/10, approved, gate passed"), "{report}");
+        assert_eq!(out["files"][0]["content"], "def greet():\n    return 'hi'\n");
+        let agents: Vec<String> = rig.db.job_activities(job.id).await.unwrap().into_iter().map(|a| a.agent).collect();
+        assert_eq!(agents, ["planner", "developer", "reviewer"]);
+        let gates = rig.db.job_gate_checks(job.id).await.unwrap();
+        assert_eq!((gates[0].gate_name.as_str(), gates[0].result.as_str(), gates[0].score), ("llm_review", "passed", Some(8.5)));
+        // The developer's tools were the file tools only: no run_command for a user.
+        let dev_request = &mock.requests()[1].body;
+        assert!(!dev_request.to_string().contains("run_command"), "{dev_request}");
+    }
+
+    async fn a_workflow_runs_phases_and_a_failed_gate_stops_it(db: Db) {
+        use slipway_llm::testing::MockReply;
+        let mock = MockProvider::start().await;
+        let rig = rig(db, Some(&mock)).await;
+        let root = person(&rig.db, "root", Role::Admin).await;
+        // premium_quality: understanding (3 in parallel), architecture (2), development (3 in parallel) and its test
+        // gate, review (2 in parallel) and the security scan, which finds the key the backend engineer wrote.
+        mock.set_default(MockReply::text("done"));
+        mock.push_all([MockReply::text("requirements written"), MockReply::text("ok"), MockReply::text("ok"),
+                       MockReply::text("architecture written"), MockReply::text("security notes written")]);
+        mock.push(MockReply::tool_call("write_file", json!({"path": "app/config.py", "content": "AWS_KEY = 'AKIAABCDEFGHIJKLMNOP'\n"})));
+        let (job, tpl) = rig
+            .agents
+            .execute_workflow(&root, "premium_quality", "a config loader", json!({"tech_stack": "Python"}), json!({"code_coverage": 90, "security_scan": true}))
+            .await
+            .unwrap();
+        assert_eq!((tpl.phases.len(), tpl.quality_gates(), tpl.sync_points()), (5, 3, 3));
+        let done = finished(&rig, &root, &job).await;
+        assert_eq!(done.status, JobStatus::Failed);
+        let error = done.error.unwrap();
+        assert!(error.starts_with("quality gate failed after 质量审查: security_scan"), "{error}");
+        let gates = rig.db.job_gate_checks(job.id).await.unwrap();
+        let results: Vec<(&str, &str)> = gates.iter().map(|g| (g.gate_name.as_str(), g.result.as_str())).collect();
+        assert_eq!(results, [("tests_pass", "skipped"), ("code_coverage", "skipped"), ("security_scan", "failed")]);
+        assert!(gates[2].reason.contains("app/config.py:1 AWS access key"), "{}", gates[2].reason);
+        let status = rig.agents.workflow(&root, job.id).await.unwrap();
+        assert_eq!(status.activities.len(), 10, "3 + 2 + 3 + 2 agents ran");
+        assert_eq!(status.job.stage.as_deref(), Some("质量审查"));
+        let events = kinds(&rig, &root, job.id).await;
+        assert_eq!(events.iter().filter(|k| *k == "sync_point").count(), 3);
+        let report = rig.agents.gate_report(&root).await.unwrap();
+        assert_eq!((report.stats.total, report.stats.failed), (1, 1));
+        assert_eq!(report.recent_failures[0].gate_name, "security_scan");
+    }
+
+    async fn cancelling_stops_the_agent_and_its_provider_call(db: Db) {
+        use slipway_llm::testing::MockReply;
+        let mock = MockProvider::start().await;
+        let rig = rig(db, Some(&mock)).await;
+        let ann = person(&rig.db, "ann", Role::User).await;
+        mock.push(MockReply::text("too late").delay(Duration::from_secs(30)));
+        let job = rig.agents.create_plan(&ann, dog()).await.unwrap();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while mock.requests().is_empty() {
+            assert!(tokio::time::Instant::now() < deadline, "the provider was never called");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let started = std::time::Instant::now();
+        rig.agents.cancel_plan(&ann, job.id).await.unwrap();
+        let done = finished(&rig, &ann, &job).await;
+        assert_eq!(done.status, JobStatus::Cancelled);
+        assert!(started.elapsed() < Duration::from_secs(3), "cancel took {:?}", started.elapsed());
+        assert!(mock.wait_for_disconnects(1, Duration::from_secs(3)).await, "the provider request was not dropped");
+        assert!(rig.db.diet_plan(job.id).await.unwrap().is_none());
+        let activities = rig.db.job_activities(job.id).await.unwrap();
+        assert_eq!(activities[0].status, "cancelled");
+    }
+
+    async fn malformed_provider_output_ends_the_job_with_a_clear_error(db: Db) {
+        use slipway_llm::testing::MockReply;
+        let mock = MockProvider::start().await;
+        let rig = rig(db, Some(&mock)).await;
+        let ann = person(&rig.db, "ann", Role::User).await;
+        mock.set_default(MockReply::malformed("{\"choices\": [ not json"));
+        let job = rig.agents.create_plan(&ann, dog()).await.unwrap();
+        let done = finished(&rig, &ann, &job).await;
+        assert_eq!(done.status, JobStatus::Failed);
+        let error = done.error.unwrap();
+        assert!(error.contains("main: the LLM call failed") && error.to_lowercase().contains("malformed"), "{error}");
+    }
+
+    async fn nothing_starts_without_a_provider(db: Db) {
+        let rig = rig(db, None).await;
+        let ann = person(&rig.db, "ann", Role::User).await;
+        let Err(Error::Unavailable(msg)) = rig.agents.create_plan(&ann, dog()).await else { panic!("expected Unavailable") };
+        assert!(msg.contains("SLIPWAY_LLM_PROVIDER") && msg.contains("/api/llm-configs"), "{msg}");
+        assert!(matches!(rig.agents.submit_task(&ann, "x", 60, false).await, Err(Error::Unavailable(_))));
+        assert!(matches!(rig.agents.submit_task(&ann, "  ", 60, false).await, Err(Error::Validation(_))));
+        assert!(matches!(rig.agents.submit_task(&ann, "x", 0, false).await, Err(Error::Validation(_))));
+        let none = rig.engine.list(&ann, slipway_engine::JobFilter { limit: 10, ..Default::default() }).await.unwrap();
+        assert_eq!(none.total, 0, "nothing was enqueued");
+    }
+}
