@@ -34,5 +34,5 @@ pub fn router(state: AppState) -> Router {
         .layer(realtime::socketio::layer(state.clone()))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::rate_limit::rate_limit))
         .with_state(state.clone());
-    middleware::apply(app, &state.http)
+    middleware::apply(app, &state.http, state.http_stats.clone())
 }

@@ -4,13 +4,15 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Instant;
 
+use slipway_agents::Agents;
 use slipway_core::Probe;
 use slipway_core::config::{IpNet, RateLimitConfig};
 use slipway_engine::Engine;
 use slipway_identity::{Identity, RateLimiter};
-use slipway_ops::Tasks;
+use slipway_llm::Llm;
+use slipway_ops::{HostSampler, Tasks};
 
-use crate::middleware::HttpSettings;
+use crate::middleware::{HttpSettings, HttpStats};
 
 /// Facts about the node serving the request.
 #[derive(Debug, Clone)]
@@ -48,6 +50,14 @@ pub struct AppParts {
     pub engine: Engine,
     /// Scheduled commands (qoder's tasks).
     pub tasks: Tasks,
+    /// Agent work: development tasks, workflows, diet plans, gate statistics.
+    pub agents: Agents,
+    /// This host's CPU and memory use.
+    pub host: HostSampler,
+    /// This node's HTTP figures (fed by the middleware).
+    pub http_stats: HttpStats,
+    /// LLM providers: calls, and each user's provider configurations.
+    pub llm: Llm,
     /// Rate limits.
     pub limits: Limits,
     /// Proxies whose `X-Forwarded-For` is believed.

@@ -75,7 +75,7 @@ fn settings() -> HttpSettings {
 }
 
 fn raising_app(settings: &HttpSettings) -> Router {
-    slipway_http::middleware::apply(Router::new().route("/{*rest}", any(raise)), settings)
+    slipway_http::middleware::apply(Router::new().route("/{*rest}", any(raise)), settings, Default::default())
 }
 
 async fn raised(path: &str, mode: &str) -> Reply {

@@ -22,6 +22,9 @@ fn code(err: &Error) -> &'static str {
         Error::InvalidToken | Error::InvalidRefreshToken => "AUTH_002",
         Error::Forbidden(_) => "AUTH_003",
         Error::RouteNotFound | Error::NotFound(_) => "NOT_FOUND",
+        // Appendix D: LLM_001 "LLM API调用失败", LLM_002 "LLM配置无效".
+        Error::InvalidConfiguration(_) => "LLM_002",
+        e if slipway_llm::is_llm_failure(e) => "LLM_001",
         other => other.code(),
     }
 }

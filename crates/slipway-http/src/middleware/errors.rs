@@ -21,6 +21,8 @@ use crate::surface::shape_for;
 /// Paths whose responses may take longer than the request timeout to start: Socket.IO's long-polls wait for
 /// messages up to its ping interval.
 const UNTIMED_PREFIXES: &[&str] = &["/socket.io/"];
+/// Routes that wait for work with a timeout of their own: Perfect21's `POST /task` waits for its task.
+const UNTIMED_PATHS: &[&str] = &["/task"];
 
 /// The body limit in force, as a request extension (extractors quote it in 413 errors).
 #[derive(Debug, Clone, Copy)]
@@ -71,7 +73,8 @@ pub async fn shape_errors(State(settings): State<Arc<ErrorLayerSettings>>, mut r
         request_id: req.extensions().get::<RequestId>().cloned(),
     };
     req.extensions_mut().insert(BodyLimit(settings.body_limit));
-    let untimed = UNTIMED_PREFIXES.iter().any(|p| origin.uri.path().starts_with(p));
+    let path = origin.uri.path();
+    let untimed = UNTIMED_PREFIXES.iter().any(|p| path.starts_with(p)) || UNTIMED_PATHS.contains(&path);
     let limit = if untimed { Duration::MAX } else { settings.request_timeout };
     let run = AssertUnwindSafe(next.run(req)).catch_unwind();
     match tokio::time::timeout(limit, run).await {

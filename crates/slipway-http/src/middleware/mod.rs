@@ -3,6 +3,7 @@
 pub mod errors;
 pub mod rate_limit;
 pub mod request_id;
+pub mod stats;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +21,7 @@ use tracing::Span;
 
 pub use errors::{BodyLimit, ErrorLayerSettings};
 pub use request_id::{RequestId, X_REQUEST_ID};
+pub use stats::{HttpFigures, HttpStats};
 
 /// Settings of the HTTP layer.
 #[derive(Debug, Clone)]
@@ -67,12 +69,14 @@ fn request_span(req: &Request) -> Span {
     tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
 }
 
-fn log_response(resp: &Response, latency: Duration, _span: &Span) {
+fn log_response(resp: &Response, latency: Duration, stats: &HttpStats) {
+    stats.record(resp.status().as_u16(), latency);
     tracing::debug!(target: "slipway::access", status = resp.status().as_u16(), latency_us = latency.as_micros() as u64, "served");
 }
 
-/// Wraps a router in the stack: request id, tracing, CORS, error shaping (panics, timeouts), body limit.
-pub fn apply(router: Router, settings: &HttpSettings) -> Router {
+/// Wraps a router in the stack: request id, tracing (which also feeds `stats`), CORS, error shaping (panics,
+/// timeouts), body limit.
+pub fn apply(router: Router, settings: &HttpSettings, stats: HttpStats) -> Router {
     let limit = usize::try_from(settings.body_limit).unwrap_or(usize::MAX);
     let error_settings =
         Arc::new(ErrorLayerSettings { request_timeout: settings.request_timeout, body_limit: settings.body_limit });
@@ -83,7 +87,7 @@ pub fn apply(router: Router, settings: &HttpSettings) -> Router {
             TraceLayer::new_for_http()
                 .make_span_with(request_span)
                 .on_request(())
-                .on_response(log_response)
+                .on_response(move |resp: &Response, latency: Duration, _: &Span| log_response(resp, latency, &stats))
                 .on_failure(()),
         )
         .option_layer(cors(&settings.cors_origins))

@@ -2,6 +2,7 @@
 //! it; keep-alive comments every 15 seconds hold proxies open.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::time::Duration;
 
 use axum::http::HeaderMap;
@@ -43,5 +44,33 @@ pub fn stream(
             Err(err) => Event::default().event("error").data(json!({"error": err.public_message()}).to_string()),
         })
     });
+    Sse::new(body).keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("keep-alive"))
+}
+
+/// An SSE response for a surface with its own event names: `view` renders an event or skips it (`None`), and
+/// once the job's stream ends, `end` produces the closing event (the result, the cancellation, the error).
+pub fn stream_with_end<F, Fut>(
+    events: EventStream,
+    view: impl Fn(&JobEvent) -> Option<(String, Value)> + Send + 'static,
+    end: F,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>> + Send + 'static>
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = Option<(String, Value)>> + Send + 'static,
+{
+    let body = events
+        .filter_map(move |item| {
+            let out = match item {
+                Ok(e) => view(&e)
+                    .map(|(name, data)| Event::default().id(e.seq.to_string()).event(name).data(data.to_string())),
+                Err(err) => {
+                    Some(Event::default().event("error").data(json!({"error": err.public_message()}).to_string()))
+                }
+            };
+            std::future::ready(out.map(Ok))
+        })
+        .chain(futures_util::stream::once(end()).filter_map(|last| {
+            std::future::ready(last.map(|(name, data)| Ok(Event::default().event(name).data(data.to_string()))))
+        }));
     Sse::new(body).keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("keep-alive"))
 }

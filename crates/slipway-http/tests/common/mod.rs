@@ -73,6 +73,8 @@ pub struct Setup {
     pub smtp_url: Option<String>,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<slipway_core::config::IpNet>,
+    /// The LLM runtime's settings (no server default unless a test points one at a `MockProvider`).
+    pub llm: slipway_llm::LlmSettings,
 }
 
 impl Default for Setup {
@@ -82,6 +84,7 @@ impl Default for Setup {
             rates: RateLimitConfig { enabled: false, ..RateLimitConfig::default() },
             smtp_url: None,
             trusted_proxies: Vec::new(),
+            llm: slipway_llm::LlmSettings::default(),
         }
     }
 }
@@ -95,7 +98,12 @@ pub async fn state_with(db: Db, setup: Setup) -> (AppState, tempfile::TempDir) {
     let limiter = RateLimiter::from_config(&setup.rates).await.expect("limiter");
     let settings =
         EngineSettings { workers: 2, workspace_root: dir.path().join("workspaces"), ..EngineSettings::default() };
-    let engine = Engine::builder(db.clone(), settings).executor(CommandExecutor::new()).start().await.expect("engine");
+    install_crypto();
+    let sealer = slipway_store::Sealer::from_secret("the secret key of the HTTP tests, 32+ chars");
+    let llm = slipway_llm::Llm::new(db.clone(), setup.llm, sealer).await.expect("llm");
+    let runtime = slipway_agents::Runtime { llm: llm.clone(), db: db.clone() };
+    let builder = Engine::builder(db.clone(), settings).executor(CommandExecutor::new());
+    let engine = slipway_agents::register(builder, &runtime).start().await.expect("engine");
     let state = AppState::new(AppParts {
         node: NodeInfo {
             version: "test",
@@ -103,11 +111,15 @@ pub async fn state_with(db: Db, setup: Setup) -> (AppState, tempfile::TempDir) {
             database_backend: db.backend().name(),
             started_at: Instant::now(),
         },
-        probes: vec![Arc::new(db), Arc::new(engine.clone())],
+        probes: vec![Arc::new(db.clone()), Arc::new(engine.clone())],
         http: setup.http,
         identity,
         tasks: Tasks::new(engine.clone()),
+        agents: slipway_agents::Agents::new(engine.clone(), llm.clone(), db.clone()),
+        host: slipway_ops::HostSampler::default(),
+        http_stats: slipway_http::middleware::HttpStats::default(),
         engine,
+        llm: llm.clone(),
         limits: Limits { limiter, rates: setup.rates },
         trusted_proxies: setup.trusted_proxies,
     });
@@ -169,6 +181,15 @@ pub fn json_req(method: &str, uri: &str, body: &Value, token: Option<&str>) -> R
         b = b.header("authorization", format!("Bearer {t}"));
     }
     b.body(Body::from(body.to_string())).expect("request")
+}
+
+/// A request with a raw (possibly malformed) JSON body.
+pub fn raw_req(method: &str, uri: &str, body: &str, token: Option<&str>) -> Request<Body> {
+    let mut b = Request::builder().method(method).uri(uri).header("content-type", "application/json");
+    if let Some(t) = token {
+        b = b.header("authorization", format!("Bearer {t}"));
+    }
+    b.body(Body::from(body.to_owned())).expect("request")
 }
 
 /// A request without a body and with an optional bearer token.

@@ -2,7 +2,10 @@
 
 mod auth;
 mod health;
+mod metrics;
+pub mod tasks;
 pub mod views;
+mod workflows;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -20,4 +23,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::update_profile))
         .routes(routes!(auth::admin_users))
         .routes(routes!(auth::security_stats))
+        .routes(routes!(tasks::run))
+        .routes(routes!(tasks::run_async))
+        .routes(routes!(tasks::get))
+        .routes(routes!(tasks::socket))
+        .routes(routes!(workflows::templates))
+        .routes(routes!(workflows::execute))
+        .routes(routes!(workflows::status))
+        .routes(routes!(metrics::metrics))
+        .routes(routes!(metrics::gates))
 }

@@ -1,6 +1,7 @@
 //! The pet diet planner (`004`): `http://localhost:8000/api/v1`, `{code: 0, message, data}`.
 
 mod auth;
+pub mod plans;
 pub mod views;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -21,4 +22,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::verify_register))
         .routes(routes!(auth::password_send_code))
         .routes(routes!(auth::password_reset))
+        .routes(routes!(plans::create_plan))
+        .routes(routes!(plans::history))
+        .routes(routes!(plans::get_plan))
+        .routes(routes!(plans::create_task, plans::list_tasks))
+        .routes(routes!(plans::get_task))
+        .routes(routes!(plans::cancel_task))
+        .routes(routes!(plans::stream_task))
 }

@@ -2,6 +2,7 @@
 
 mod auth;
 pub mod docs;
+mod llm_configs;
 pub mod views;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -11,5 +12,9 @@ use crate::state::AppState;
 
 /// ResoftAI's routes (the ones it shares with other documents are in `shared`; `/docs` is mounted separately).
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(auth::me, auth::update_me))
+    OpenApiRouter::new()
+        .routes(routes!(auth::me, auth::update_me))
+        .routes(routes!(llm_configs::create, llm_configs::list))
+        .routes(routes!(llm_configs::update, llm_configs::delete))
+        .routes(routes!(llm_configs::test))
 }

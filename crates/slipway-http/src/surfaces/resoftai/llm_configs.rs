@@ -1,0 +1,192 @@
+//! ResoftAI's `/api/llm-configs`: each user's LLM provider configurations. The service checks ownership
+//! (another user's id is a 404) and seals the API key; no answer ever carries it, only `has_api_key`.
+//! Errors leave in ResoftAI's shape: bad fields 422, a configuration the provider refuses 400 (`LLM_002`),
+//! a provider that cannot be reached or fails 503 (`LLM_001`).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use slipway_llm::{LlmConfigChanges, LlmConfigView, NewLlmConfig, Params, ParamsPatch, Secret};
+use tokio_util::sync::CancellationToken;
+use utoipa::ToSchema;
+
+use crate::error::ApiError;
+use crate::extract::{ApiJson, CurrentUser, PathId};
+use crate::json::ts;
+use crate::state::AppState;
+
+/// A configuration as ResoftAI shows it: the documented fields, plus `api_base`, `has_api_key`, `config` and
+/// `updated_at`.
+fn view(v: &LlmConfigView) -> Value {
+    json!({
+        "id": v.id,
+        "user_id": v.user_id,
+        "name": v.name,
+        "provider": v.provider,
+        "model": v.model,
+        "api_base": v.api_base,
+        "is_default": v.is_default,
+        "is_active": v.is_active,
+        "has_api_key": v.has_api_key,
+        "config": v.config,
+        "created_at": ts(v.created_at),
+        "updated_at": ts(v.updated_at),
+    })
+}
+
+/// A configuration to add.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBody {
+    /// A name, 1–100 characters.
+    pub name: String,
+    /// `deepseek`, `anthropic`, `google`, `moonshot`, `zhipu`, `minimax`, `openai`, `ollama`, `vllm`, `llamacpp`.
+    pub provider: String,
+    /// Model (the provider's default when left out).
+    pub model: Option<String>,
+    /// API key (required except for `ollama`, `vllm`, `llamacpp`); stored encrypted, never returned.
+    #[schema(value_type = Option<String>)]
+    pub api_key: Option<Secret>,
+    /// Base URL (http/https; the provider's public one when left out).
+    pub api_base: Option<String>,
+    /// Make it the default (the previous default stops being one).
+    pub is_default: Option<bool>,
+    /// `temperature` (0–2), `max_tokens` (1–200000), `top_p` (0–1); other keys are refused.
+    #[schema(value_type = Option<Object>)]
+    pub config: Option<Params>,
+}
+
+/// Adds an LLM configuration.
+#[utoipa::path(
+    post, path = "/api/llm-configs", tag = "ResoftAI", security(("bearer" = [])), request_body = CreateBody,
+    responses(
+        (status = 201, description = "`{id, user_id, name, provider, model, is_default, is_active, created_at, …}`"),
+        (status = 401, description = "Not signed in"),
+        (status = 422, description = "Invalid fields"),
+    )
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    CurrentUser(auth): CurrentUser,
+    ApiJson(b): ApiJson<CreateBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let input = NewLlmConfig {
+        name: b.name,
+        provider: b.provider,
+        model: b.model,
+        api_key: b.api_key,
+        api_base: b.api_base,
+        is_default: b.is_default.unwrap_or(false),
+        config: b.config,
+    };
+    let created = state.llm.configs().create(&auth.principal(), input).await?;
+    Ok((StatusCode::CREATED, Json(view(&created))))
+}
+
+/// The signed-in user's LLM configurations, newest first.
+#[utoipa::path(
+    get, path = "/api/llm-configs", tag = "ResoftAI", security(("bearer" = [])),
+    responses((status = 200, description = "An array of configurations"), (status = 401, description = "Not signed in"))
+)]
+pub async fn list(State(state): State<AppState>, CurrentUser(auth): CurrentUser) -> Result<Json<Value>, ApiError> {
+    let all = state.llm.configs().list(&auth.principal()).await?;
+    Ok(Json(Value::Array(all.iter().map(view).collect())))
+}
+
+/// Fields to change; the ones left out stay.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateBody {
+    /// New name.
+    pub name: Option<String>,
+    /// New provider (the model follows to its default unless `model` is given).
+    pub provider: Option<String>,
+    /// New model.
+    pub model: Option<String>,
+    /// New API key (`""` removes it where the provider needs none).
+    #[schema(value_type = Option<String>)]
+    pub api_key: Option<Secret>,
+    /// New base URL (`""`: the provider's public one).
+    pub api_base: Option<String>,
+    /// Make it the default.
+    pub is_default: Option<bool>,
+    /// Enable or disable it.
+    pub is_active: Option<bool>,
+    /// Parameters to change: a key given sets it, `null` removes it, others stay.
+    #[schema(value_type = Option<Object>)]
+    pub config: Option<ParamsPatch>,
+}
+
+/// Changes an LLM configuration.
+#[utoipa::path(
+    put, path = "/api/llm-configs/{config_id}", tag = "ResoftAI", security(("bearer" = [])),
+    params(("config_id" = i64, Path, description = "Configuration id")), request_body = UpdateBody,
+    responses(
+        (status = 200, description = "`{id, name, is_default, updated_at, …}`"),
+        (status = 400, description = "Nothing to change"),
+        (status = 404, description = "No such configuration of yours"),
+        (status = 422, description = "Invalid fields"),
+    )
+)]
+pub async fn update(
+    State(state): State<AppState>,
+    CurrentUser(auth): CurrentUser,
+    PathId(id): PathId,
+    ApiJson(b): ApiJson<UpdateBody>,
+) -> Result<Json<Value>, ApiError> {
+    let changes = LlmConfigChanges {
+        name: b.name,
+        provider: b.provider,
+        model: b.model,
+        api_key: b.api_key,
+        api_base: b.api_base,
+        is_default: b.is_default,
+        is_active: b.is_active,
+        config: b.config,
+    };
+    let updated = state.llm.configs().update(&auth.principal(), id, changes).await?;
+    Ok(Json(view(&updated)))
+}
+
+/// Tests an LLM configuration with one tiny call ("Say hello"): no fallback, no cache.
+#[utoipa::path(
+    post, path = "/api/llm-configs/{config_id}/test", tag = "ResoftAI", security(("bearer" = [])),
+    params(("config_id" = i64, Path, description = "Configuration id")),
+    responses(
+        (status = 200, description = "`{success, model, response_time_ms, test_output}`"),
+        (status = 400, description = "The configuration is invalid (the provider refused it): LLM_002"),
+        (status = 404, description = "No such configuration of yours"),
+        (status = 503, description = "The provider is unreachable or failing: LLM_001"),
+    )
+)]
+pub async fn test(
+    State(state): State<AppState>,
+    CurrentUser(auth): CurrentUser,
+    PathId(id): PathId,
+) -> Result<Json<Value>, ApiError> {
+    // A client that hangs up drops this handler, and with it the provider request.
+    let outcome = state.llm.configs().test(&auth.principal(), id, &CancellationToken::new()).await?;
+    Ok(Json(json!({
+        "success": outcome.success,
+        "model": outcome.model,
+        "response_time_ms": outcome.response_time_ms,
+        "test_output": outcome.test_output,
+    })))
+}
+
+/// Deletes an LLM configuration.
+#[utoipa::path(
+    delete, path = "/api/llm-configs/{config_id}", tag = "ResoftAI", security(("bearer" = [])),
+    params(("config_id" = i64, Path, description = "Configuration id")),
+    responses((status = 204, description = "Deleted"), (status = 404, description = "No such configuration of yours"))
+)]
+pub async fn delete(
+    State(state): State<AppState>,
+    CurrentUser(auth): CurrentUser,
+    PathId(id): PathId,
+) -> Result<StatusCode, ApiError> {
+    state.llm.configs().delete(&auth.principal(), id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
