@@ -24,6 +24,8 @@ pub enum Command {
     Http(HttpArgs),
     /// Measure the job engine in this process: start latency, throughput, chained jobs, event fan-out.
     Engine(EngineArgs),
+    /// Measure what the LLM runtime adds to each call beyond the provider's own time, against a mock provider.
+    Llm(LlmArgs),
     /// Internal: run one server in this process and print `LISTENING ADDR` once it accepts connections.
     #[command(name = "__serve", hide = true)]
     Serve(ServeArgs),
@@ -62,7 +64,8 @@ pub struct HttpArgs {
 /// Flags of `slipway-bench engine`.
 #[derive(Debug, Args)]
 pub struct EngineArgs {
-    /// Scenarios to run, in order: `latency`, `throughput`, `chain`, `fanout`. Repeat or separate with commas.
+    /// Scenarios to run, in order: `latency`, `throughput`, `chain`, `fanout`, `sse-fanout`, `plan-streams`. Repeat
+    /// or separate with commas.
     #[arg(long, value_name = "NAME", value_delimiter = ',', required = true)]
     pub scenario: Vec<EngineScenario>,
     /// Databases to run each scenario on: `sqlite` (a fresh file), `postgres` (a fresh schema).
@@ -86,7 +89,7 @@ pub struct EngineArgs {
     /// `chain`: jobs in the sequential chain.
     #[arg(long, value_name = "N", default_value = "400", value_parser = clap::value_parser!(u32).range(1..))]
     pub steps: u32,
-    /// `fanout`: subscribers on the one job.
+    /// `fanout`: subscribers on the one job; `plan-streams`: concurrent plan streams.
     #[arg(long, value_name = "N", default_value = "1000", value_parser = clap::value_parser!(u32).range(1..))]
     pub subscribers: u32,
     /// `fanout`: events the job emits per second.
@@ -98,6 +101,39 @@ pub struct EngineArgs {
     /// Print one JSON object instead of the table.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Flags of `slipway-bench llm`.
+#[derive(Debug, Args)]
+pub struct LlmArgs {
+    /// Scenarios to run: `overhead`.
+    #[arg(long, value_name = "NAME", value_delimiter = ',', required = true)]
+    pub scenario: Vec<LlmScenario>,
+    /// Calls measured per run (after 100 unrecorded ones).
+    #[arg(long, value_name = "N", default_value = "2000", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub calls: u32,
+    /// Concurrent callers; repeat or separate with commas to run each count.
+    #[arg(
+        long,
+        value_name = "N",
+        value_delimiter = ',',
+        default_value = "1,16",
+        value_parser = clap::value_parser!(u32).range(1..=1024)
+    )]
+    pub concurrency: Vec<u32>,
+    /// The mock provider's own time per answer, milliseconds.
+    #[arg(long, value_name = "MS", default_value = "5", value_parser = clap::value_parser!(u64).range(0..=10_000))]
+    pub latency_ms: u64,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// An LLM benchmark scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LlmScenario {
+    /// Call time minus the provider's own time: a bare HTTP client, `Llm::chat` missing the cache, hitting it.
+    Overhead,
 }
 
 /// An engine benchmark scenario.
@@ -113,6 +149,8 @@ pub enum EngineScenario {
     Fanout,
     /// `fanout` through the HTTP app: every subscriber a real SSE client on `/api/jobs/{id}/events`.
     SseFanout,
+    /// `--subscribers` pet-planner clients each streaming the creation of a diet plan over SSE at once.
+    PlanStreams,
 }
 
 impl EngineScenario {
@@ -124,6 +162,7 @@ impl EngineScenario {
             Self::Chain => "chain",
             Self::Fanout => "fanout",
             Self::SseFanout => "sse-fanout",
+            Self::PlanStreams => "plan-streams",
         }
     }
 }
@@ -256,7 +295,7 @@ mod tests {
         let argv = ["slipway-bench", "http"].into_iter().chain(args.iter().copied());
         match Cli::try_parse_from(argv)?.command {
             Command::Http(a) => Ok(a),
-            Command::Engine(_) | Command::Serve(_) => panic!("not parsed as http"),
+            Command::Engine(_) | Command::Llm(_) | Command::Serve(_) => panic!("not parsed as http"),
         }
     }
 
@@ -323,6 +362,18 @@ mod tests {
     }
 
     #[test]
+    fn llm_flags_and_defaults() {
+        let cli = Cli::try_parse_from(["slipway-bench", "llm", "--scenario", "overhead", "--json"]).unwrap();
+        let Command::Llm(a) = cli.command else { panic!("not parsed as llm") };
+        assert_eq!(
+            (a.scenario, a.calls, a.concurrency, a.latency_ms, a.json),
+            (vec![LlmScenario::Overhead], 2000, vec![1, 16], 5, true)
+        );
+        assert!(Cli::try_parse_from(["slipway-bench", "llm", "--scenario", "nope"]).is_err());
+        assert!(Cli::try_parse_from(["slipway-bench", "llm", "--scenario", "overhead", "--concurrency", "0"]).is_err());
+    }
+
+    #[test]
     fn dedup_keeps_first_occurrences() {
         assert_eq!(dedup(&[3, 1, 3, 2, 1]), vec![3, 1, 2]);
     }
@@ -335,7 +386,7 @@ mod tests {
                 assert_eq!(s.kind, ServerKind::Slipway);
                 assert_eq!(s.data_dir, Some(PathBuf::from("/tmp/x")));
             }
-            Command::Http(_) | Command::Engine(_) => panic!("not parsed as __serve"),
+            Command::Http(_) | Command::Engine(_) | Command::Llm(_) => panic!("not parsed as __serve"),
         }
     }
 }

@@ -5,6 +5,7 @@ mod child;
 mod cli;
 mod engine;
 mod http;
+mod llm;
 mod load;
 mod prepare;
 mod report;
@@ -46,6 +47,16 @@ fn main() -> ExitCode {
             runtime.block_on(async {
                 tokio::select! {
                     result = engine::run(args, &command) => result,
+                    _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+                }
+            })
+        }
+        Command::Llm(args) => {
+            let argv: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
+            let command = report::command_line(&argv);
+            runtime.block_on(async {
+                tokio::select! {
+                    result = llm::run(args, &command) => result,
                     _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
                 }
             })

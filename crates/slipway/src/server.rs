@@ -9,6 +9,7 @@ use axum::Router;
 use axum::serve::ListenerExt;
 use slipway_core::Config;
 use slipway_engine::Engine;
+use slipway_llm::Llm;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -20,7 +21,7 @@ pub struct Server {
     listeners: Vec<TcpListener>,
     app: Router,
     grace: Duration,
-    engine: Option<Engine>,
+    engine: Option<(Engine, Llm)>,
 }
 
 impl Server {
@@ -35,9 +36,9 @@ impl Server {
     }
 
     /// Stops `engine` with the server: it stops claiming at the shutdown signal and its running jobs get the
-    /// same grace period as requests in flight.
-    pub fn with_engine(mut self, engine: Engine) -> Self {
-        self.engine = Some(engine);
+    /// same grace period as requests in flight; then the LLM usage rows still buffered are written.
+    pub fn with_engine(mut self, engine: Engine, llm: Llm) -> Self {
+        self.engine = Some((engine, llm));
         self
     }
 
@@ -72,8 +73,9 @@ impl Server {
         token.cancel();
         let grace = self.grace;
         let engine_stopped = async move {
-            if let Some(engine) = self.engine {
+            if let Some((engine, llm)) = self.engine {
                 engine.shutdown(grace).await;
+                llm.flush_usage().await;
             }
         };
         let drained = async {
@@ -101,12 +103,13 @@ impl Server {
 /// Opens the database, starts the job engine, builds the application and binds every configured address.
 pub async fn start(config: &Config) -> anyhow::Result<Server> {
     let db = wiring::open_database(config).await?;
-    let engine = wiring::start_engine(config, db.clone()).await?;
-    let state = wiring::app_state(config, db, engine.clone()).await?;
+    let llm = wiring::llm(config, &db).await?;
+    let engine = wiring::start_engine(config, db.clone(), &llm).await?;
+    let state = wiring::app_state(config, db, engine.clone(), llm.clone()).await?;
     wiring::bootstrap_admin(config, &state.identity).await?;
     let app = slipway_http::router(state);
     match Server::bind(&config.bind, app, Duration::from_secs(config.shutdown_grace)).await {
-        Ok(server) => Ok(server.with_engine(engine)),
+        Ok(server) => Ok(server.with_engine(engine, llm)),
         Err(e) => {
             engine.shutdown(Duration::ZERO).await;
             Err(e)

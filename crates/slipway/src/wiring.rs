@@ -4,12 +4,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use slipway_agents::Agents;
 use slipway_core::{Config, Probe};
 use slipway_engine::{CommandExecutor, Engine, EngineSettings};
+use slipway_http::middleware::HttpStats;
 use slipway_http::{AppParts, AppState, HttpSettings, Limits, NodeInfo};
 use slipway_identity::{Identity, Mailer, RateLimiter};
-use slipway_ops::Tasks;
-use slipway_store::{Db, PoolSettings};
+use slipway_llm::{Llm, LlmSettings};
+use slipway_ops::{HostSampler, Tasks};
+use slipway_store::{Db, PoolSettings, Sealer};
 
 /// Opens the configured database (creating the data directory) and applies pending migrations.
 pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
@@ -39,18 +42,26 @@ pub async fn identity(config: &Config, db: Db) -> anyhow::Result<Identity> {
     Identity::new(db, config.identity.clone(), &config.data_dir, mailer).await.context("cannot start identity")
 }
 
-/// Starts this node's job engine (workers, scheduler, maintenance) with every executor Slipway has.
-pub async fn start_engine(config: &Config, db: Db) -> anyhow::Result<Engine> {
-    let engine = Engine::builder(db, EngineSettings::from_config(config))
-        .executor(CommandExecutor::new())
-        .start()
+/// The LLM runtime: settings from the `llm_*` keys, API keys sealed with the installation's secret key.
+pub async fn llm(config: &Config, db: &Db) -> anyhow::Result<Llm> {
+    let settings = LlmSettings::from_config(&config.llm).map_err(|e| anyhow::anyhow!("LLM configuration: {e}"))?;
+    let sealer = Sealer::load(config.secret_key.as_deref(), &config.data_dir, db)
         .await
-        .context("cannot start the job engine")?;
+        .context("cannot load the secret key that seals stored credentials")?;
+    Llm::new(db.clone(), settings, sealer).await.context("cannot start the LLM runtime")
+}
+
+/// Starts this node's job engine (workers, scheduler, maintenance) with every executor Slipway has.
+pub async fn start_engine(config: &Config, db: Db, llm: &Llm) -> anyhow::Result<Engine> {
+    let runtime = slipway_agents::Runtime { llm: llm.clone(), db: db.clone() };
+    let builder = Engine::builder(db, EngineSettings::from_config(config)).executor(CommandExecutor::new());
+    let engine = slipway_agents::register(builder, &runtime).start().await.context("cannot start the job engine")?;
     Ok(engine)
 }
 
-/// Builds the application state on an open, migrated database and this node's engine (which joins the probes).
-pub async fn app_state(config: &Config, db: Db, engine: Engine) -> anyhow::Result<AppState> {
+/// Builds the application state on an open, migrated database, this node's engine (which joins the probes) and
+/// the LLM service its agents use.
+pub async fn app_state(config: &Config, db: Db, engine: Engine, llm: Llm) -> anyhow::Result<AppState> {
     let candidate = uuid::Uuid::new_v4().simple().to_string();
     let instance_id = db.instance_id(&candidate).await.context("cannot read the instance id")?;
     let node = NodeInfo {
@@ -61,14 +72,18 @@ pub async fn app_state(config: &Config, db: Db, engine: Engine) -> anyhow::Resul
     };
     let identity = identity(config, db.clone()).await?;
     let limiter = RateLimiter::from_config(&config.rate_limits).await.context("cannot set up rate limits")?;
-    let probes: Vec<Arc<dyn Probe>> = vec![Arc::new(db), Arc::new(engine.clone())];
+    let probes: Vec<Arc<dyn Probe>> = vec![Arc::new(db.clone()), Arc::new(engine.clone())];
     Ok(AppState::new(AppParts {
         node,
         probes,
         http: http_settings(config),
         identity,
         tasks: Tasks::new(engine.clone()),
+        agents: Agents::new(engine.clone(), llm.clone(), db.clone()),
+        host: HostSampler::default(),
+        http_stats: HttpStats::default(),
         engine,
+        llm: llm.clone(),
         limits: Limits { limiter, rates: config.rate_limits.clone() },
         trusted_proxies: config.trusted_proxies.clone(),
     }))

@@ -9,10 +9,12 @@ use crate::{server, wiring};
 /// Runs the engine until SIGINT or SIGTERM, then stops it within the grace period.
 pub async fn run(config: &Config) -> anyhow::Result<()> {
     let db = wiring::open_database(config).await?;
-    let engine = wiring::start_engine(config, db.clone()).await?;
+    let llm = wiring::llm(config, &db).await?;
+    let engine = wiring::start_engine(config, db.clone(), &llm).await?;
     server::shutdown_signal().await;
     tracing::info!(grace_secs = config.shutdown_grace, "shutting down: no new jobs");
     engine.shutdown(Duration::from_secs(config.shutdown_grace)).await;
+    llm.flush_usage().await;
     db.close().await;
     Ok(())
 }

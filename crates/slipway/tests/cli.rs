@@ -110,8 +110,13 @@ async fn serve_answers_on_every_bind_address_and_stops_on_sigterm() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_runs_on_postgres_from_the_environment() {
     let Some(pg) = slipway_store::testing::postgres().await else { return };
+    let dir = tempfile::tempdir().unwrap();
     let mut cmd = slipway();
-    cmd.env_clear().env("SLIPWAY_DATABASE_URL", pg.url()).env("SLIPWAY_BIND", "127.0.0.1:0").arg("serve");
+    cmd.env_clear()
+        .env("SLIPWAY_DATABASE_URL", pg.url())
+        .env("SLIPWAY_BIND", "127.0.0.1:0")
+        .env("SLIPWAY_DATA_DIR", dir.path())
+        .arg("serve");
     let mut node = Node::start(cmd, 1);
     let body: serde_json::Value = client().get(node.url(0, "/status")).send().await.unwrap().json().await.unwrap();
     assert_eq!(body["status"]["database_backend"], "postgres");

@@ -32,6 +32,8 @@ fn node_command(kind: &str, t: &TestDb, data_dir: &std::path::Path) -> Command {
     cmd.env_clear()
         .env("SLIPWAY_DATABASE_URL", t.url())
         .env("SLIPWAY_DATA_DIR", data_dir)
+        // Nodes of one database must share the key that seals stored credentials (each would generate its own).
+        .env("SLIPWAY_SECRET_KEY", "engine-nodes test secret key, 32+ characters")
         .env("SLIPWAY_JOB_LEASE", "2")
         .env("SLIPWAY_SHUTDOWN_GRACE", "5");
     match kind {

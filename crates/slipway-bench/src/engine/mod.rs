@@ -5,6 +5,7 @@ mod database;
 mod executors;
 mod fanout;
 mod latency;
+mod plan_streams;
 mod report;
 mod sse_fanout;
 mod throughput;
@@ -36,6 +37,7 @@ pub async fn run(args: EngineArgs, command: &str) -> anyhow::Result<()> {
                 EngineScenario::Chain => chain::run(&db.db, &args).await,
                 EngineScenario::Fanout => fanout::run(&db.db, &args).await,
                 EngineScenario::SseFanout => sse_fanout::run(&db.db, &args).await,
+                EngineScenario::PlanStreams => plan_streams::run(&db.db, &args).await,
             };
             db.remove().await;
             let mut row = result?;

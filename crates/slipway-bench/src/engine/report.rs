@@ -27,6 +27,8 @@ pub struct EngineRow {
     pub mean_ms: Option<f64>,
     /// `fanout`: resident memory added per subscriber, in KiB.
     pub kib_per_subscriber: Option<f64>,
+    /// Peak resident memory of the process while the scenario ran, in MB.
+    pub rss_mb: Option<f64>,
     /// The goal, in words.
     pub goal: String,
     /// Whether the figure met it.
@@ -47,6 +49,7 @@ impl EngineRow {
             latency_ms: LatencyMs::default(),
             mean_ms: None,
             kib_per_subscriber: None,
+            rss_mb: None,
             goal: goal.to_owned(),
             met: false,
         }
@@ -62,8 +65,10 @@ struct Document<'a> {
 
 /// The rows as an aligned text table.
 pub fn table(rows: &[EngineRow]) -> String {
-    const HEADER: [&str; 11] =
-        ["scenario", "backend", "count", "per s", "p50 ms", "p99 ms", "max ms", "mean ms", "KiB/sub", "goal", "met"];
+    const HEADER: [&str; 12] = [
+        "scenario", "backend", "count", "per s", "p50 ms", "p99 ms", "max ms", "mean ms", "KiB/sub", "RSS MB", "goal",
+        "met",
+    ];
     let opt = |v: Option<f64>, places: usize| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.places$}"));
     let mut cells: Vec<Vec<String>> = vec![HEADER.iter().map(|h| (*h).to_owned()).collect()];
     for r in rows {
@@ -81,6 +86,7 @@ pub fn table(rows: &[EngineRow]) -> String {
             opt(r.latency_ms.max, 3),
             opt(r.mean_ms, 3),
             opt(r.kib_per_subscriber, 1),
+            opt(r.rss_mb, 1),
             r.goal.clone(),
             if r.met { "yes" } else { "no" }.to_owned(),
         ]);
@@ -93,7 +99,7 @@ pub fn table(rows: &[EngineRow]) -> String {
             .iter()
             .zip(&widths)
             .enumerate()
-            .map(|(i, (c, w))| if !(2..9).contains(&i) { format!("{c:<w$}") } else { format!("{c:>w$}") })
+            .map(|(i, (c, w))| if !(2..10).contains(&i) { format!("{c:<w$}") } else { format!("{c:>w$}") })
             .collect();
         out.push_str(line.join("  ").trim_end());
         out.push('\n');

@@ -34,7 +34,8 @@ pub async fn run(db: &Db, args: &EngineArgs) -> anyhow::Result<EngineRow> {
         rate_limits: RateLimitConfig { enabled: false, ..RateLimitConfig::default() },
         ..Config::default()
     };
-    let state = slipway::wiring::app_state(&config, db.clone(), engine.clone()).await?;
+    let llm = slipway::wiring::llm(&config, db).await?;
+    let state = slipway::wiring::app_state(&config, db.clone(), engine.clone(), llm).await?;
     let admin = Registration {
         username: "bench-admin".into(),
         email: "bench-admin@example.com".into(),
