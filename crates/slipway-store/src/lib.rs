@@ -10,6 +10,7 @@ pub mod identity;
 pub mod jobs;
 pub mod llm;
 mod migrate;
+pub mod node_secret;
 mod probe;
 mod sealed;
 mod settings;

@@ -10,7 +10,6 @@
 //! copied into another row or column does not open.
 
 use std::fmt;
-use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -22,7 +21,8 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use slipway_core::Error;
 
-use crate::{Backend, Db};
+use crate::Db;
+use crate::node_secret::NodeSecret;
 
 /// The file, under the data directory, that keeps a generated key.
 pub const SECRET_KEY_FILE: &str = "secret-key";
@@ -70,24 +70,13 @@ impl Sealer {
     /// The sealer in force: from the configured secret, or from the key generated into the data directory (on
     /// PostgreSQL checked against the fingerprint the first node stored, so every node uses the same key).
     pub async fn load(configured: Option<&str>, data_dir: &Path, db: &Db) -> Result<Self, Error> {
-        if let Some(secret) = configured {
-            return Ok(Self::from_secret(secret));
-        }
-        let path = data_dir.join(SECRET_KEY_FILE);
-        let secret = load_or_generate(&path)?;
-        if db.backend() == Backend::Postgres {
-            let digest = Sha256::digest(secret.as_bytes());
-            let fingerprint: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
-            let agreed = db.setting_or_insert(FINGERPRINT_KEY, &fingerprint).await?;
-            if agreed != fingerprint {
-                return Err(Error::Internal(format!(
-                    "this node generated its own secret key ({}), but other nodes of this database use another; \
-                     set the same SLIPWAY_SECRET_KEY on every node",
-                    path.display()
-                )));
-            }
-        }
-        Ok(Self::from_secret(&secret))
+        let secret = NodeSecret {
+            what: "secret key",
+            file: SECRET_KEY_FILE,
+            fingerprint_setting: FINGERPRINT_KEY,
+            env: "SLIPWAY_SECRET_KEY",
+        };
+        Ok(Self::from_secret(&secret.resolve(configured, data_dir, db).await?))
     }
 
     /// Seals `plaintext` for `context` (e.g. `llm_configs.api_key:user=7`) with a fresh random nonce.
@@ -121,38 +110,6 @@ impl Sealer {
     }
 }
 
-fn load_or_generate(path: &Path) -> Result<String, Error> {
-    let io = |e: std::io::Error| Error::Internal(format!("secret key {}: {e}", path.display()));
-    match std::fs::read_to_string(path) {
-        Ok(s) if s.trim().len() >= 32 => return Ok(s.trim().to_owned()),
-        Ok(_) => return Err(Error::Internal(format!("{} is shorter than 32 characters", path.display()))),
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
-        Err(_) => {}
-    }
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(io)?;
-    }
-    let mut bytes = [0u8; 48];
-    rand::rng().fill_bytes(&mut bytes);
-    let secret = URL_SAFE_NO_PAD.encode(bytes);
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    match opts.open(path) {
-        Ok(mut f) => {
-            f.write_all(secret.as_bytes()).map_err(io)?;
-            f.sync_all().map_err(io)?;
-            Ok(secret)
-        }
-        // Another process on the same data directory won the race: use its key.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            std::fs::read_to_string(path).map(|s| s.trim().to_owned()).map_err(io)
-        }
-        Err(e) => Err(io(e)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,21 +132,5 @@ mod tests {
         tampered.push(if a.ends_with('A') { 'B' } else { 'A' });
         assert_eq!(sealer.open("ctx:1", &tampered), Err(SealError::Mismatch));
         assert_eq!(format!("{sealer:?}"), "Sealer(***)");
-    }
-
-    #[test]
-    fn a_generated_key_is_kept_private_and_reused() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("sub").join(SECRET_KEY_FILE);
-        let first = load_or_generate(&path).unwrap();
-        assert!(first.len() >= 64);
-        assert_eq!(load_or_generate(&path).unwrap(), first);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
-        }
-        std::fs::write(&path, "short").unwrap();
-        assert!(load_or_generate(&path).is_err());
     }
 }
