@@ -77,13 +77,17 @@ backend_tests! {
 
     async fn cancelling_a_command_kills_its_whole_process_group(db: Db) {
         let h = Harness::start(db.clone()).await;
-        let input = json!({"command": "sleep 300 & sleep 300 & echo started; wait"});
+        // A duration of its own (`sleep 300.<n>`), so the processes found below are this test's and no other's:
+        // sibling tests that run at the same time start sleeps too.
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+        let sleep = format!("sleep 300.{nanos:09}");
+        let input = json!({"command": format!("{sleep} & {sleep} & echo started; wait")});
         let job = h.engine.enqueue(&admin(), "command", input, EnqueueOptions::default()).await.unwrap();
         eventually("the command to print", || async {
             let events = db.job_events(job.id, 0, 100).await.unwrap();
             events.iter().any(|e| e.kind == "stdout" && e.payload["line"] == "started").then_some(())
         }).await;
-        let pids = std::process::Command::new("pgrep").args(["-f", "^sleep 300$"]).output().unwrap();
+        let pids = std::process::Command::new("pgrep").args(["-f", &format!("^{sleep}$")]).output().unwrap();
         let pgids: Vec<i32> = String::from_utf8_lossy(&pids.stdout)
             .lines()
             .filter_map(|p| p.trim().parse::<i32>().ok())
