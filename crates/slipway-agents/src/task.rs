@@ -9,9 +9,10 @@ use slipway_engine::{Executor, JobContext, JobFailure};
 
 use crate::agent::{AgentError, Finish};
 use crate::gates;
+use crate::review;
 use crate::roles;
 use crate::runtime::{Runtime, file_lines, produced_files, text};
-use crate::structured::{SUBMIT_PLAN, SUBMIT_REVIEW};
+use crate::structured::SUBMIT_PLAN;
 use crate::tools::ToolSet;
 
 /// The job kind.
@@ -98,24 +99,7 @@ impl Executor for TaskExecutor {
         }
 
         let _ = ctx.stage("review").await;
-        let review_tools = ToolSet::new(workspace.clone()).with_files().with_structured(SUBMIT_REVIEW.clone());
-        let prompt = format!("Task: {}\nReview the workspace and call submit_review.", input.description);
-        let reviewed = run
-            .run_agent(
-                &roles::reviewer(),
-                "review",
-                &prompt,
-                &review_tools,
-                Finish { on_tool: Some("submit_review"), ..Finish::default() },
-            )
-            .await
-            .map_err(fail)?;
-        let review = reviewed
-            .captured("submit_review")
-            .cloned()
-            .ok_or_else(|| JobFailure::fatal("the reviewer handed over no review"))?;
-        let score = review["score"].as_f64().unwrap_or(0.0);
-        let gate = gates::review(score, REVIEW_THRESHOLD, text(&review, "summary"));
+        let (review, gate) = review::review(&run, &input.description, &workspace, REVIEW_THRESHOLD).await?;
         if let Err(e) = self.0.db.insert_gate_checks(&[gate.record(ctx.job_id(), ctx.owner_id())]).await {
             tracing::warn!(job_id = ctx.job_id(), "cannot record the review gate: {e}");
         }

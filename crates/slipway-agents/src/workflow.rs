@@ -10,9 +10,9 @@ use slipway_engine::{Executor, JobContext, JobFailure};
 
 use crate::agent::{AgentResult, Finish};
 use crate::gates::{self, Gate, GateResult};
+use crate::review;
 use crate::roles;
 use crate::runtime::{Runtime, produced_files, text};
-use crate::structured::SUBMIT_REVIEW;
 use crate::templates::{self, PhaseTemplate};
 use crate::tools::ToolSet;
 
@@ -112,7 +112,7 @@ impl Executor for WorkflowExecutor {
                 let mut checked = gates::check(&gates_here, &workspace, input.allow_commands, ctx.cancellation()).await;
                 for gate in &gates_here {
                     if let Gate::LlmReview { min_score } = gate {
-                        checked.push(self.review(&run, &input, &workspace, *min_score).await?);
+                        checked.push(review::review(&run, &input.description, &workspace, *min_score).await?.1);
                     }
                 }
                 let rows: Vec<_> = checked.iter().map(|g| g.record(ctx.job_id(), ctx.owner_id())).collect();
@@ -140,29 +140,6 @@ impl Executor for WorkflowExecutor {
         }
         let files = produced_files(&workspace).await;
         Ok(json!({"template": template.name, "phases": phases_done, "gates": all_gates, "files": files}))
-    }
-}
-
-impl WorkflowExecutor {
-    async fn review(
-        &self,
-        run: &crate::agent::JobRun<'_>,
-        input: &WorkflowInput,
-        workspace: &crate::workspace::Workspace,
-        min_score: f64,
-    ) -> Result<GateResult, JobFailure> {
-        let tools = ToolSet::new(workspace.clone()).with_files().with_structured(SUBMIT_REVIEW.clone());
-        let prompt = format!("Task: {}\nReview the workspace and call submit_review.", input.description);
-        let finish = Finish { on_tool: Some("submit_review"), ..Finish::default() };
-        let reviewed = run
-            .run_agent(&roles::reviewer(), "review", &prompt, &tools, finish)
-            .await
-            .map_err(|e| JobFailure::fatal(e.to_string()))?;
-        let review = reviewed
-            .captured("submit_review")
-            .cloned()
-            .ok_or_else(|| JobFailure::fatal("the reviewer handed over no review"))?;
-        Ok(gates::review(review["score"].as_f64().unwrap_or(0.0), min_score, text(&review, "summary")))
     }
 }
 
