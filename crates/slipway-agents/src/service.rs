@@ -38,6 +38,23 @@ pub struct WorkflowStatus {
     pub activities: Vec<ActivityRecord>,
 }
 
+impl WorkflowStatus {
+    /// Each phase's state, in template order: `completed`, `running`, `failed` or `pending`, read from the run's
+    /// status and its current stage (the phase it is in, or stopped in).
+    pub fn phase_states(&self) -> Vec<&'static str> {
+        let current = self.job.stage.as_deref().and_then(|c| self.template.phases.iter().position(|p| p.name == c));
+        (0..self.template.phases.len())
+            .map(|i| match (self.job.status, current) {
+                (JobStatus::Succeeded, _) => "completed",
+                (_, Some(c)) if i < c => "completed",
+                (JobStatus::Running, Some(c)) if i == c => "running",
+                (JobStatus::Failed | JobStatus::TimedOut | JobStatus::Cancelled, Some(c)) if i == c => "failed",
+                _ => "pending",
+            })
+            .collect()
+    }
+}
+
 /// Gate statistics for a caller.
 #[derive(Debug, Clone)]
 pub struct GateReport {
@@ -45,6 +62,13 @@ pub struct GateReport {
     pub stats: GateStats,
     /// The newest failures.
     pub recent_failures: Vec<GateCheckRecord>,
+}
+
+impl GateReport {
+    /// Share of the counted checks that passed, percent (0 with no checks).
+    pub fn pass_rate(&self) -> f64 {
+        if self.stats.total == 0 { 0.0 } else { 100.0 * self.stats.passed as f64 / self.stats.total as f64 }
+    }
 }
 
 /// Agent work for the surfaces.
@@ -201,12 +225,21 @@ impl Agents {
 
     /// A diet plan's job and, once it finished, the plan. Only its owner sees it.
     pub async fn plan(&self, principal: &Principal, id: i64) -> Result<(Job, Option<DietPlanRecord>), Error> {
-        let job = self.job_of_kind(principal, id, diet::KIND).await?;
-        if job.owner_id != Some(principal.user_id) {
-            return Err(Error::NotFound(format!("plan {id}")));
-        }
+        let job = self.own_plan_job(principal, id).await?;
         let plan = self.db.diet_plan(id).await?;
         Ok((job, plan))
+    }
+
+    /// A diet plan's job, if it is the caller's own (administrators included: plans are private).
+    pub async fn own_plan_job(&self, principal: &Principal, id: i64) -> Result<Job, Error> {
+        let job = self.job_of_kind(principal, id, diet::KIND).await?;
+        if job.owner_id == Some(principal.user_id) { Ok(job) } else { Err(Error::NotFound(format!("plan {id}"))) }
+    }
+
+    /// A diet plan's events after sequence `after`; only its owner may follow them.
+    pub async fn plan_events(&self, principal: &Principal, id: i64, after: i64) -> Result<EventStream, Error> {
+        self.own_plan_job(principal, id).await?;
+        self.engine.subscribe(principal, id, after).await
     }
 
     /// The caller's own diet plans, newest first.
@@ -230,7 +263,7 @@ impl Agents {
 
     /// Stops a diet plan (and its agent's LLM call).
     pub async fn cancel_plan(&self, principal: &Principal, id: i64) -> Result<Job, Error> {
-        self.plan(principal, id).await?;
+        self.own_plan_job(principal, id).await?;
         self.engine.cancel(principal, id).await
     }
 

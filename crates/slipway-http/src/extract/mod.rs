@@ -11,5 +11,5 @@ pub use auth::{BearerToken, CurrentUser, MaybeUser, StreamUser, bearer_token_of,
 pub use client::{ClientMeta, client_ip, peer_ip};
 pub use form::{JsonOrForm, OptionalBody};
 pub use json::{ApiJson, parse_json};
-pub use query::{ApiQuery, PathId};
+pub use query::{ApiQuery, PathId, id_or_not_found};
 pub use urlencoded::parse_urlencoded;

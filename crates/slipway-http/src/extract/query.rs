@@ -22,6 +22,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
+/// A string id as the Perfect21 and planner documents write them (`"42"`): a positive integer, or else the
+/// thing does not exist (404 `what raw`), unlike [`PathId`], whose documents answer a malformed id with 400.
+pub fn id_or_not_found(raw: &str, what: &str) -> Result<i64, Error> {
+    raw.trim().parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| Error::NotFound(format!("{what} {raw}")))
+}
+
 /// The first path parameter as a positive 64-bit id; anything else is a 400 naming the parameter.
 #[derive(Debug, Clone, Copy)]
 pub struct PathId(pub i64);

@@ -46,7 +46,7 @@ pub async fn metrics(State(state): State<AppState>, CurrentUser(_auth): CurrentU
 pub async fn gates(State(state): State<AppState>, CurrentUser(auth): CurrentUser) -> Result<Json<Value>, ApiError> {
     let report = state.agents.gate_report(&auth.principal()).await?;
     let s = report.stats;
-    let pass_rate = if s.total == 0 { 0.0 } else { round1(100.0 * s.passed as f64 / s.total as f64) };
+    let pass_rate = round1(report.pass_rate());
     let failures: Vec<Value> = report
         .recent_failures
         .iter()

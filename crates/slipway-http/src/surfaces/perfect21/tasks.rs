@@ -16,7 +16,7 @@ use slipway_engine::{Job, JobEvent, JobStatus, Waited};
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
-use crate::extract::{ApiJson, CurrentUser, stream_token};
+use crate::extract::{ApiJson, CurrentUser, id_or_not_found, stream_token};
 use crate::state::AppState;
 
 /// Seconds a task gets when the request does not say.
@@ -38,11 +38,6 @@ pub struct TaskBody {
     #[serde(default)]
     #[schema(ignore)]
     pub token: Option<String>,
-}
-
-/// A task id as Perfect21 writes it (a string of digits).
-pub fn parse_id(raw: &str) -> Result<i64, Error> {
-    raw.trim().parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| Error::NotFound(format!("task {raw}")))
 }
 
 fn report(job: &Job) -> String {
@@ -118,7 +113,7 @@ pub async fn get(
     CurrentUser(auth): CurrentUser,
     Path(task_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let job = state.agents.task(&auth.principal(), parse_id(&task_id)?).await?;
+    let job = state.agents.task(&auth.principal(), id_or_not_found(&task_id, "task")?).await?;
     Ok(Json(outcome(&job)))
 }
 

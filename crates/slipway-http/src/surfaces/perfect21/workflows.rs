@@ -8,11 +8,10 @@ use serde_json::{Value, json};
 use slipway_agents::templates::{WorkflowTemplate, gates_for};
 use slipway_agents::{GateCheckRecord, WorkflowStatus};
 use slipway_core::Error;
-use slipway_engine::JobStatus;
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
-use crate::extract::{ApiJson, CurrentUser};
+use crate::extract::{ApiJson, CurrentUser, id_or_not_found};
 use crate::json::ts;
 use crate::state::AppState;
 
@@ -22,8 +21,7 @@ pub fn workflow_id(id: i64) -> String {
 }
 
 fn parse_workflow_id(raw: &str) -> Result<i64, Error> {
-    let digits = raw.strip_prefix("wf-").unwrap_or(raw);
-    digits.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| Error::NotFound(format!("workflow {raw}")))
+    id_or_not_found(raw.strip_prefix("wf-").unwrap_or(raw), "workflow")
 }
 
 fn template_summary(t: &WorkflowTemplate) -> Value {
@@ -123,22 +121,12 @@ fn gate_json(g: &GateCheckRecord) -> Value {
 fn status_json(s: &WorkflowStatus) -> Value {
     let job = &s.job;
     let current = job.stage.as_deref();
-    let current_index = current.and_then(|c| s.template.phases.iter().position(|p| p.name == c));
     let phases: Vec<Value> = s
         .template
         .phases
         .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let status = match (job.status, current_index) {
-                (JobStatus::Succeeded, _) => "completed",
-                (_, Some(c)) if i < c => "completed",
-                (JobStatus::Running, Some(c)) if i == c => "running",
-                (JobStatus::Failed | JobStatus::TimedOut | JobStatus::Cancelled, Some(c)) if i == c => "failed",
-                _ => "pending",
-            };
-            json!({"name": p.name, "agents": p.agents, "parallel": p.parallel, "status": status})
-        })
+        .zip(s.phase_states())
+        .map(|(p, status)| json!({"name": p.name, "agents": p.agents, "parallel": p.parallel, "status": status}))
         .collect();
     let agents: Vec<Value> = s
         .activities

@@ -8,14 +8,14 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use slipway_agents::diet::{self, PetInput};
+use slipway_agents::diet::PetInput;
 use slipway_core::{Error, FieldError, Principal};
 use slipway_engine::{Job, JobEvent, JobStatus};
 use utoipa::{IntoParams, ToSchema};
 
 use super::views::ok;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiQuery, CurrentUser, StreamUser};
+use crate::extract::{ApiJson, ApiQuery, CurrentUser, StreamUser, id_or_not_found};
 use crate::json::{ts, ts_opt};
 use crate::realtime::sse;
 use crate::state::AppState;
@@ -82,10 +82,6 @@ fn statuses_named(name: &str) -> Result<Vec<JobStatus>, Error> {
     })
 }
 
-fn parse_id(raw: &str, what: &str) -> Result<i64, Error> {
-    raw.trim().parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| Error::NotFound(format!("{what} {raw}")))
-}
-
 fn wants_stream(headers: &HeaderMap, flag: Option<bool>) -> bool {
     flag == Some(true)
         || headers
@@ -105,7 +101,7 @@ async fn start(
     let stream = wants_stream(headers, body.use_stream);
     let job = state.agents.create_plan(principal, body.pet()).await?;
     if stream {
-        let events = state.agents.events(principal, job.id, diet::KIND, 0).await?;
+        let events = state.agents.plan_events(principal, job.id, 0).await?;
         let app = state.clone();
         let who = principal.clone();
         let id = job.id;
@@ -143,8 +139,8 @@ fn with_event(name: &str, mut data: Value) -> Value {
 
 /// The closing event of a stream: `task_completed` with the result, `task_cancelled`, or `error`.
 async fn finish_event(state: AppState, principal: Principal, job_id: i64) -> Option<(String, Value)> {
-    let job = match state.agents.plan(&principal, job_id).await {
-        Ok((job, _)) => job,
+    let job = match state.agents.own_plan_job(&principal, job_id).await {
+        Ok(job) => job,
         Err(e) => return Some(("error".into(), with_event("error", json!({"error": e.public_message()})))),
     };
     let id = job.id.to_string();
@@ -236,7 +232,7 @@ pub async fn get_plan(
     CurrentUser(auth): CurrentUser,
     Path(raw): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let (job, plan) = state.agents.plan(&auth.principal(), parse_id(&raw, "plan")?).await?;
+    let (job, plan) = state.agents.plan(&auth.principal(), id_or_not_found(&raw, "plan")?).await?;
     let plan_json = json!({
         "id": job.id.to_string(),
         "status": status_name(job.status),
@@ -312,7 +308,7 @@ pub async fn get_task(
     CurrentUser(auth): CurrentUser,
     Path(raw): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let (job, _) = state.agents.plan(&auth.principal(), parse_id(&raw, "task")?).await?;
+    let job = state.agents.own_plan_job(&auth.principal(), id_or_not_found(&raw, "task")?).await?;
     Ok(ok("获取成功", json!({"task": task_json(&job)})))
 }
 
@@ -328,7 +324,7 @@ pub async fn cancel_task(
     CurrentUser(auth): CurrentUser,
     Path(raw): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let job = state.agents.cancel_plan(&auth.principal(), parse_id(&raw, "task")?).await?;
+    let job = state.agents.cancel_plan(&auth.principal(), id_or_not_found(&raw, "task")?).await?;
     let status = if job.status == JobStatus::Running { "cancelling" } else { status_name(job.status) };
     Ok(ok("任务已取消", json!({"task_id": job.id.to_string(), "status": status})))
 }
@@ -360,10 +356,9 @@ pub async fn stream_task(
     ApiQuery(q): ApiQuery<StreamQuery>,
 ) -> Result<Response, ApiError> {
     let principal = auth.principal();
-    let id = parse_id(&raw, "task")?;
-    state.agents.plan(&principal, id).await?;
+    let id = id_or_not_found(&raw, "task")?;
     let after = sse::resume_after(&headers, q.after)?;
-    let events = state.agents.events(&principal, id, diet::KIND, after).await?;
+    let events = state.agents.plan_events(&principal, id, after).await?;
     let app = state.clone();
     let view = |e: &JobEvent| task_event(e).map(|(_, data)| ("message".to_owned(), data));
     let end =
