@@ -76,6 +76,21 @@ pub struct ToolCall {
     pub arguments: Value,
 }
 
+/// Whether the model may, must or must not call a tool, or which one it must call.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolChoice {
+    /// The model decides (every provider's default).
+    #[default]
+    Auto,
+    /// The model must answer in text.
+    None,
+    /// The model must call one of the tools.
+    Required,
+    /// The model must call the named tool.
+    Tool(String),
+}
+
 /// What to ask the model. The model and provider come from the provider configuration.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ChatRequest {
@@ -84,6 +99,9 @@ pub struct ChatRequest {
     /// Tools the model may call.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tools: Vec<ToolSpec>,
+    /// Whether and which tool the model must call (only sent when `tools` is not empty).
+    #[serde(default)]
+    pub tool_choice: ToolChoice,
     /// Sampling temperature (the configuration's when `None`).
     pub temperature: Option<f64>,
     /// Most tokens to generate (the configuration's when `None`).
