@@ -7,6 +7,7 @@ pub mod contract;
 pub mod error;
 pub mod extract;
 pub mod json;
+pub mod lang;
 pub mod middleware;
 pub mod openapi;
 pub mod realtime;

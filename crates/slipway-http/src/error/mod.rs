@@ -62,6 +62,8 @@ pub struct ErrorContext<'a> {
     pub path: &'a str,
     /// The request id, echoed in every error body.
     pub request_id: &'a str,
+    /// The language of the message texts.
+    pub lang: crate::lang::Lang,
 }
 
 /// The HTTP status a surface uses for an error.

@@ -16,6 +16,7 @@ use slipway_core::Error;
 
 use super::request_id::RequestId;
 use crate::error::{ErrorContext, PendingError, RenderedError, error_for_bare_status, render};
+use crate::lang::Lang;
 use crate::surface::shape_for;
 
 /// Paths whose responses may take longer than the request timeout to start: Socket.IO's long-polls wait for
@@ -41,13 +42,14 @@ struct Origin {
     method: Method,
     uri: Uri,
     request_id: Option<RequestId>,
+    lang: Lang,
 }
 
 impl Origin {
     fn render(&self, err: &Error) -> Response {
         let path = self.uri.path();
         let request_id = self.request_id.as_ref().map_or("", RequestId::as_str);
-        let ctx = ErrorContext { shape: shape_for(self.method.as_str(), path), path, request_id };
+        let ctx = ErrorContext { shape: shape_for(self.method.as_str(), path), path, request_id, lang: self.lang };
         if err.is_server_fault() {
             tracing::error!(error = %err, "request failed");
         } else if err.default_status() >= 500 {
@@ -71,6 +73,7 @@ pub async fn shape_errors(State(settings): State<Arc<ErrorLayerSettings>>, mut r
         method: req.method().clone(),
         uri: req.uri().clone(),
         request_id: req.extensions().get::<RequestId>().cloned(),
+        lang: Lang::from_headers(req.headers()),
     };
     req.extensions_mut().insert(BodyLimit(settings.body_limit));
     let path = origin.uri.path();
