@@ -1,6 +1,7 @@
 //! One agent at work: it talks to its LLM, calls its tools, and ends with a final message (or, for agents that
-//! hand over a structured result, with the call of that tool). Every call is recorded as an agent activity and
-//! shows up in the job's event log (`agent_started`, `agent_message`, `tool_called`, `agent_finished`).
+//! hand over a structured result, with the call of that tool: one that answers in text instead is asked again,
+//! then forced, see [`crate::handover`]). Every call is recorded as an agent activity and shows up in the job's
+//! event log (`agent_started`, `agent_message`, `tool_called`, `agent_nudged`, `tool_forced`, `agent_finished`).
 
 use std::time::Instant;
 
@@ -10,6 +11,7 @@ use slipway_llm::{CallInfo, Chain, ChatRequest, Llm, Message, Usage};
 use slipway_store::Db;
 use slipway_store::agents::NewActivity;
 
+use crate::handover::{self, Escalation, HandOver};
 use crate::tools::ToolSet;
 
 /// Turns an agent gets before it counts as stuck.
@@ -65,6 +67,9 @@ pub enum AgentError {
         /// What went wrong.
         message: String,
     },
+    /// The agent had to hand over a result through a tool and, asked again and forced, still answered in text.
+    #[error("{0}")]
+    NoHandOver(String),
     /// The agent used up its turns without finishing.
     #[error("{agent} did not finish within {turns} turns")]
     Exhausted {
@@ -85,6 +90,8 @@ pub struct JobRun<'a> {
     pub llm: &'a Llm,
     /// Where activities are recorded.
     pub db: &'a Db,
+    /// Whether the LLM response cache may answer the agents' calls (off unless the job's input asks for it).
+    pub use_cache: bool,
 }
 
 /// How an agent run ends.
@@ -158,12 +165,19 @@ impl JobRun<'_> {
         let specs = tools.specs();
         let mut messages = vec![Message::system(agent.instructions.clone()), Message::user(prompt)];
         let mut result = AgentResult::default();
-        for _ in 0..turns {
+        let mut handover = finish.on_tool.map(HandOver::new);
+        let budget = if handover.is_some() { turns + handover::RETRY_TURNS } else { turns };
+        for _ in 0..budget {
             if cancel.is_cancelled() {
                 return Err((result, AgentError::Cancelled));
             }
-            let request = ChatRequest { messages: messages.clone(), tools: specs.clone(), ..ChatRequest::default() };
-            let call = CallInfo { user_id: self.ctx.owner_id(), job_id: Some(self.ctx.job_id()), use_cache: true };
+            let request = match &handover {
+                Some(h) => h.request(messages.clone(), &specs),
+                None => ChatRequest { messages: messages.clone(), tools: specs.clone(), ..ChatRequest::default() },
+            };
+            // The future flag allowing cached tool-calling turns belongs here too, set from the same job input.
+            let call =
+                CallInfo { user_id: self.ctx.owner_id(), job_id: Some(self.ctx.job_id()), use_cache: self.use_cache };
             let reply = match self.llm.chat(self.chain, request, call, cancel).await {
                 Ok(r) => r,
                 Err(_) if cancel.is_cancelled() => return Err((result, AgentError::Cancelled)),
@@ -179,7 +193,18 @@ impl JobRun<'_> {
                 let _ = self.ctx.emit("agent_message", json!({"agent": agent.name, "content": reply.content})).await;
             }
             if reply.tool_calls.is_empty() {
-                return Ok(result);
+                let Some(h) = handover.as_mut() else { return Ok(result) };
+                let step = h.escalate();
+                let Some(event) = step.event() else {
+                    return Err((result, AgentError::NoHandOver(h.failure(&agent.name, &reply.content))));
+                };
+                let payload = json!({"agent": agent.name, "tool": h.tool(), "forced": step == Escalation::Force});
+                let _ = self.ctx.emit(event, payload).await;
+                if !reply.content.trim().is_empty() {
+                    messages.push(Message::assistant(reply.content.clone(), Vec::new()));
+                }
+                messages.push(Message::user(h.reminder()));
+                continue;
             }
             messages.push(Message::assistant(reply.content.clone(), reply.tool_calls.clone()));
             let mut done = false;
@@ -197,7 +222,7 @@ impl JobRun<'_> {
                 return Ok(result);
             }
         }
-        Err((result, AgentError::Exhausted { agent: agent.name.clone(), turns }))
+        Err((result, AgentError::Exhausted { agent: agent.name.clone(), turns: budget }))
     }
 }
 

@@ -120,7 +120,8 @@ impl Executor for DietPlanExecutor {
         let tools = ToolSet::new(workspace).with_structured(WRITE_PLAN.clone());
         let prompt = format!("Write a one-month diet plan for this pet.\n{}", pet.describe());
         let finish = Finish { on_tool: Some("write_plan"), max_turns: Some(TURNS) };
-        let run = self.0.job(&ctx, &chain);
+        // Plans are personal: their calls are never answered from the response cache.
+        let run = self.0.job(&ctx, &chain, false);
         let done = run
             .run_agent(&nutritionist(), "planning", &prompt, &tools, finish)
             .await

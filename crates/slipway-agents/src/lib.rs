@@ -5,6 +5,7 @@
 pub mod agent;
 pub mod diet;
 pub mod gates;
+pub mod handover;
 pub mod review;
 pub mod roles;
 pub mod runtime;

@@ -49,9 +49,9 @@ impl Runtime {
         Ok((chain, workspace))
     }
 
-    /// The view agents of one job share.
-    pub fn job<'a>(&'a self, ctx: &'a JobContext, chain: &'a Chain) -> JobRun<'a> {
-        JobRun { ctx, chain, llm: &self.llm, db: &self.db }
+    /// The view agents of one job share; `use_cache` lets the LLM response cache answer their calls.
+    pub fn job<'a>(&'a self, ctx: &'a JobContext, chain: &'a Chain, use_cache: bool) -> JobRun<'a> {
+        JobRun { ctx, chain, llm: &self.llm, db: &self.db, use_cache }
     }
 }
 

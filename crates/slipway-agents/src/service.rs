@@ -142,7 +142,7 @@ impl Agents {
             )
         })?;
         self.require_llm(principal).await?;
-        let input = TaskInput { description, verbose, allow_commands: principal.is_admin() };
+        let input = TaskInput { description, verbose, allow_commands: principal.is_admin(), enable_cache: false };
         let input = serde_json::to_value(input).map_err(|e| Error::Internal(e.to_string()))?;
         self.engine.enqueue(principal, task::KIND, input, once(Duration::from_secs(secs))).await
     }
@@ -191,6 +191,7 @@ impl Agents {
             context,
             quality_requirements,
             allow_commands: principal.is_admin(),
+            enable_cache: false,
         };
         let input = serde_json::to_value(input).map_err(|e| Error::Internal(e.to_string()))?;
         let job = self.engine.enqueue(principal, workflow::KIND, input, once(WORKFLOW_TIMEOUT)).await?;

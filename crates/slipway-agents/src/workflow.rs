@@ -1,6 +1,7 @@
 //! Perfect21's workflow run (`perfect21.workflow`): the template's phases in order, the agents of a parallel
-//! phase at once (the phase ends when all are done: a sync point), and the phase's gates after it. A failed gate
-//! ends the run as failed, naming the gate and why.
+//! phase at once (the phase ends when all are done: a sync point), and the phase's gates after it, each stored
+//! as soon as it is checked. A failed gate ends the run as failed, naming the gate and why; a failed run keeps its
+//! finished phases, gates and files in its output.
 
 use futures_util::future::join_all;
 use serde::{Deserialize, Serialize};
@@ -15,6 +16,7 @@ use crate::roles;
 use crate::runtime::{Runtime, produced_files, text};
 use crate::templates::{self, PhaseTemplate};
 use crate::tools::ToolSet;
+use crate::workspace::Workspace;
 
 /// The job kind.
 pub const KIND: &str = "perfect21.workflow";
@@ -35,6 +37,9 @@ pub struct WorkflowInput {
     /// Whether the owner may run commands (agents get `run_command`; test gates run).
     #[serde(default)]
     pub allow_commands: bool,
+    /// Whether the LLM response cache may answer the agents' calls (off unless asked for).
+    #[serde(default)]
+    pub enable_cache: bool,
 }
 
 /// Runs workflow templates.
@@ -58,7 +63,7 @@ impl Executor for WorkflowExecutor {
             serde_json::from_value(ctx.input().clone()).map_err(|e| JobFailure::fatal(format!("bad input: {e}")))?;
         let template = templates::template(&input.template).map_err(|e| JobFailure::fatal(e.to_string()))?;
         let (chain, workspace) = self.0.start(&ctx).await?;
-        let run = self.0.job(&ctx, &chain);
+        let run = self.0.job(&ctx, &chain, input.enable_cache);
         let mut phases_done: Vec<Value> = Vec::new();
         let mut all_gates: Vec<GateResult> = Vec::new();
         let count = template.phases.len();
@@ -96,10 +101,13 @@ impl Executor for WorkflowExecutor {
                 }
                 out
             };
-            let results: Vec<AgentResult> = results.into_iter().collect::<Result<_, _>>().map_err(|e| {
-                JobFailure::fatal(format!("phase {}: {e}", phase.name))
-                    .with_output(json!({"phases": phases_done, "gates": all_gates}))
-            })?;
+            let results: Vec<AgentResult> = match results.into_iter().collect::<Result<_, _>>() {
+                Ok(r) => r,
+                Err(e) => {
+                    let message = format!("phase {}: {e}", phase.name);
+                    return Err(failure(message, &phases_done, &all_gates, &workspace).await);
+                }
+            };
             if phase.parallel {
                 let _ = ctx.emit("sync_point", json!({"phase": phase.name, "agents": phase.agents})).await;
             }
@@ -109,31 +117,30 @@ impl Executor for WorkflowExecutor {
 
             if let Some(slot) = phase.gate {
                 let gates_here = templates::gates_for(slot, &input.quality_requirements);
-                let mut checked = gates::check(&gates_here, &workspace, input.allow_commands, ctx.cancellation()).await;
+                let checked = gates::check(&gates_here, &workspace, input.allow_commands, ctx.cancellation()).await;
+                self.record(&ctx, &checked).await;
+                all_gates.extend(checked.iter().cloned());
+                let mut failed: Vec<String> =
+                    checked.iter().filter(|g| g.failed()).map(|g| format!("{}: {}", g.gate, g.reason)).collect();
                 for gate in &gates_here {
                     if let Gate::LlmReview { min_score } = gate {
-                        checked.push(review::review(&run, &input.description, &workspace, *min_score).await?.1);
+                        let reviewed = match review::review(&run, &input.description, &workspace, *min_score).await {
+                            Ok((_, g)) => g,
+                            Err(f) => {
+                                let message = format!("phase {}: {}", phase.name, f.message);
+                                return Err(failure(message, &phases_done, &all_gates, &workspace).await);
+                            }
+                        };
+                        self.record(&ctx, std::slice::from_ref(&reviewed)).await;
+                        if reviewed.failed() {
+                            failed.push(format!("{}: {}", reviewed.gate, reviewed.reason));
+                        }
+                        all_gates.push(reviewed);
                     }
                 }
-                let rows: Vec<_> = checked.iter().map(|g| g.record(ctx.job_id(), ctx.owner_id())).collect();
-                if let Err(e) = self.0.db.insert_gate_checks(&rows).await {
-                    tracing::warn!(job_id = ctx.job_id(), "cannot record gate checks: {e}");
-                }
-                for g in &checked {
-                    let _ = ctx.emit("gate", serde_json::to_value(g).unwrap_or(Value::Null)).await;
-                }
-                let failed: Vec<String> =
-                    checked.iter().filter(|g| g.failed()).map(|g| format!("{}: {}", g.gate, g.reason)).collect();
-                all_gates.extend(checked);
                 if !failed.is_empty() {
-                    let output =
-                        json!({"phases": phases_done, "gates": all_gates, "files": produced_files(&workspace).await});
-                    return Err(JobFailure::fatal(format!(
-                        "quality gate failed after {}: {}",
-                        phase.name,
-                        failed.join("; ")
-                    ))
-                    .with_output(output));
+                    let message = format!("quality gate failed after {}: {}", phase.name, failed.join("; "));
+                    return Err(failure(message, &phases_done, &all_gates, &workspace).await);
                 }
             }
             let _ = ctx.progress(u8::try_from(100 * (i + 1) / count).unwrap_or(100).min(99)).await;
@@ -141,6 +148,25 @@ impl Executor for WorkflowExecutor {
         let files = produced_files(&workspace).await;
         Ok(json!({"template": template.name, "phases": phases_done, "gates": all_gates, "files": files}))
     }
+}
+
+impl WorkflowExecutor {
+    /// Stores gate checks as soon as they are made (a later phase failing must not lose them) and reports them.
+    async fn record(&self, ctx: &JobContext, checked: &[GateResult]) {
+        let rows: Vec<_> = checked.iter().map(|g| g.record(ctx.job_id(), ctx.owner_id())).collect();
+        if let Err(e) = self.0.db.insert_gate_checks(&rows).await {
+            tracing::warn!(job_id = ctx.job_id(), "cannot record gate checks: {e}");
+        }
+        for g in checked {
+            let _ = ctx.emit("gate", serde_json::to_value(g).unwrap_or(Value::Null)).await;
+        }
+    }
+}
+
+/// A failed run that keeps what was done: the finished phases, the gates checked and the files produced.
+async fn failure(message: String, phases: &[Value], gates: &[GateResult], workspace: &Workspace) -> JobFailure {
+    let output = json!({"phases": phases, "gates": gates, "files": produced_files(workspace).await, "error": message});
+    JobFailure::fatal(message).with_output(output)
 }
 
 fn phase_prompt(input: &WorkflowInput, phase: &PhaseTemplate, done: &[Value]) -> String {

@@ -1,7 +1,8 @@
 //! Agent jobs end to end on both backends, against a local server that speaks the providers' wire protocols:
 //! diet plans (schema feedback, storage), development tasks (planner, agents with tools, reviewer gate),
 //! workflows (parallel phases, gates that stop a run), cancellation mid-call, malformed provider output, and the
-//! refusal to start without a provider.
+//! refusal to start without a provider; agents that answer in text instead of handing over their result (asked
+//! again, then forced), failed tasks and workflows that keep their work, and the response cache being opt-in.
 #![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
@@ -10,8 +11,8 @@ use serde_json::{Value, json};
 use slipway_agents::diet::PetInput;
 use slipway_agents::{Agents, Runtime};
 use slipway_core::{Error, Principal, Role};
-use slipway_engine::{Engine, EngineSettings, Job, JobStatus, Waited};
-use slipway_llm::testing::MockProvider;
+use slipway_engine::{Engine, EngineSettings, EnqueueOptions, Job, JobStatus, Waited};
+use slipway_llm::testing::{MockProvider, MockReply, RecordedRequest};
 use slipway_llm::{Llm, LlmSettings};
 use slipway_store::identity::NewUser;
 use slipway_store::{Db, Sealer, backend_tests};
@@ -77,6 +78,33 @@ fn plan_args() -> Value {
     })
 }
 
+fn tool_names(request: &RecordedRequest) -> Vec<String> {
+    request.body["tools"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| t["function"]["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn last_user_text(request: &RecordedRequest) -> String {
+    let messages = request.body["messages"].as_array().unwrap();
+    messages.iter().rev().find(|m| m["role"] == "user").unwrap()["content"].as_str().unwrap_or_default().to_owned()
+}
+
+/// A plan of one step, the developer writing hello.py (29 bytes) and reporting.
+fn plan_and_build() -> [MockReply; 3] {
+    [
+        MockReply::tool_call(
+            "submit_plan",
+            json!({"summary": "a greeting module", "steps": [
+            {"agent": "developer", "instruction": "write hello.py with a greet() function"}]}),
+        ),
+        MockReply::tool_call("write_file", json!({"path": "hello.py", "content": "def greet():\n    return 'hi'\n"})),
+        MockReply::text("Wrote hello.py with greet()."),
+    ]
+}
+
 async fn kinds(rig: &Rig, who: &Principal, id: i64) -> Vec<String> {
     use futures_util::StreamExt;
     let events: Vec<_> = rig.engine.subscribe(who, id, 0).await.unwrap().collect().await;
@@ -123,7 +151,6 @@ backend_tests! {
     }
 
     async fn a_development_task_plans_works_and_is_reviewed(db: Db) {
-        use slipway_llm::testing::MockReply;
         let mock = MockProvider::start().await;
         let rig = rig(db, Some(&mock)).await;
         let ann = person(&rig.db, "ann", Role::User).await;
@@ -154,7 +181,6 @@ backend_tests! {
     }
 
     async fn a_workflow_runs_phases_and_a_failed_gate_stops_it(db: Db) {
-        use slipway_llm::testing::MockReply;
         let mock = MockProvider::start().await;
         let rig = rig(db, Some(&mock)).await;
         let root = person(&rig.db, "root", Role::Admin).await;
@@ -189,7 +215,6 @@ backend_tests! {
     }
 
     async fn cancelling_stops_the_agent_and_its_provider_call(db: Db) {
-        use slipway_llm::testing::MockReply;
         let mock = MockProvider::start().await;
         let rig = rig(db, Some(&mock)).await;
         let ann = person(&rig.db, "ann", Role::User).await;
@@ -212,7 +237,6 @@ backend_tests! {
     }
 
     async fn malformed_provider_output_ends_the_job_with_a_clear_error(db: Db) {
-        use slipway_llm::testing::MockReply;
         let mock = MockProvider::start().await;
         let rig = rig(db, Some(&mock)).await;
         let ann = person(&rig.db, "ann", Role::User).await;
@@ -234,5 +258,131 @@ backend_tests! {
         assert!(matches!(rig.agents.submit_task(&ann, "x", 0, false).await, Err(Error::Validation(_))));
         let none = rig.engine.list(&ann, slipway_engine::JobFilter { limit: 10, ..Default::default() }).await.unwrap();
         assert_eq!(none.total, 0, "nothing was enqueued");
+    }
+
+    async fn agents_answering_in_text_are_asked_again_then_forced_to_hand_over(db: Db) {
+        let mock = MockProvider::start().await;
+        let rig = rig(db, Some(&mock)).await;
+        let ann = person(&rig.db, "ann", Role::User).await;
+        let [plan, write, wrote] = plan_and_build();
+        // The planner talks first and plans when reminded; the reviewer reads, talks twice, and hands over its
+        // review only when the call is forced.
+        mock.push_all([MockReply::text("I will plan a greeting module."), plan, write, wrote,
+            MockReply::tool_call("read_file", json!({"path": "hello.py"})),
+            MockReply::text("The code looks correct: score 8."),
+            MockReply::text("Score 8, approved."),
+            MockReply::tool_call("submit_review", json!({"score": 8, "approved": true, "summary": "correct"}))]);
+        let job = rig.agents.submit_task(&ann, "Create a greeting module", 60, false).await.unwrap();
+        let done = finished(&rig, &ann, &job).await;
+        assert_eq!(done.status, JobStatus::Succeeded, "{:?}", done.error);
+        assert!(done.output.unwrap()["output"].as_str().unwrap().contains("Review: 8/10, approved, gate passed"));
+
+        let requests = mock.requests();
+        assert_eq!(requests.len(), 8);
+        assert!(last_user_text(&requests[1]).contains("calling the tool submit_plan"), "{}", requests[1].body);
+        assert!(tool_names(&requests[1]).len() > 1, "a reminded planner still has its tools");
+        assert!(last_user_text(&requests[6]).contains("calling the tool submit_review"), "{}", requests[6].body);
+        assert_eq!(tool_names(&requests[7]), ["submit_review"], "the forced turn offers only the hand-over tool");
+        let events = kinds(&rig, &ann, job.id).await;
+        assert_eq!(events.iter().filter(|k| *k == "agent_nudged").count(), 2, "{events:?}");
+        assert_eq!(events.iter().filter(|k| *k == "tool_forced").count(), 1, "{events:?}");
+        let gates = rig.db.job_gate_checks(job.id).await.unwrap();
+        assert_eq!((gates[0].gate_name.as_str(), gates[0].result.as_str()), ("llm_review", "passed"));
+
+        // The nutrition agent too: a plan written in text is asked for through write_plan.
+        mock.push_all([MockReply::text("Feed it twice a day."), MockReply::tool_call("write_plan", plan_args())]);
+        let job = rig.agents.create_plan(&ann, dog()).await.unwrap();
+        let done = finished(&rig, &ann, &job).await;
+        assert_eq!(done.status, JobStatus::Succeeded, "{:?}", done.error);
+        assert!(rig.db.diet_plan(job.id).await.unwrap().is_some());
+    }
+
+    async fn a_reviewer_that_never_hands_over_fails_the_task_clearly_and_keeps_the_report(db: Db) {
+        let mock = MockProvider::start().await;
+        let rig = rig(db, Some(&mock)).await;
+        let ann = person(&rig.db, "ann", Role::User).await;
+        mock.push_all(plan_and_build());
+        mock.set_default(MockReply::text("Looks fine to me."));
+        let job = rig.agents.submit_task(&ann, "Create a greeting module", 60, false).await.unwrap();
+        let done = finished(&rig, &ann, &job).await;
+        assert_eq!(done.status, JobStatus::Failed);
+        let error = done.error.unwrap();
+        assert_eq!(
+            error,
+            "reviewer did not hand over its result through submit_review: asked once more and then forced to call \
+             submit_review, it answered with text: \"Looks fine to me.\""
+        );
+        assert_eq!(mock.requests().len(), 6, "planner, developer twice, reviewer three times");
+        let out = done.output.expect("a failed task keeps its report");
+        let report = out["output"].as_str().unwrap();
+        assert!(report.contains("Plan: a greeting module") && report.contains("[developer] write hello.py"), "{report}");
+        assert!(report.contains("Wrote hello.py with greet().") && report.contains("hello.py (29 bytes)"), "{report}");
+        assert!(report.ends_with(&format!("Failed: {error}")), "{report}");
+        assert_eq!(out["error"], error.as_str());
+        assert_eq!(out["files"][0]["content"], "def greet():\n    return 'hi'\n");
+        assert_eq!(out["steps"][0]["agent"], "developer");
+        let activities = rig.db.job_activities(job.id).await.unwrap();
+        assert_eq!((activities[2].agent.as_str(), activities[2].status.as_str()), ("reviewer", "failed"));
+        assert_eq!(activities[2].error.as_deref(), Some(error.as_str()));
+    }
+
+    async fn a_workflow_failing_in_its_last_phase_keeps_the_gates_of_earlier_phases(db: Db) {
+        let mock = MockProvider::start().await;
+        let rig = rig(db, Some(&mock)).await;
+        let root = person(&rig.db, "root", Role::Admin).await;
+        // Every agent answers "done": the phases run, the test gate is skipped (no project), the security scan
+        // passes, and the reviewer of the last phase never hands over a review.
+        mock.set_default(MockReply::text("done"));
+        let (job, _) = rig
+            .agents
+            .execute_workflow(&root, "premium_quality", "a config loader", Value::Null, json!({"security_scan": true}))
+            .await
+            .unwrap();
+        let done = finished(&rig, &root, &job).await;
+        assert_eq!(done.status, JobStatus::Failed);
+        let error = done.error.unwrap();
+        assert!(error.starts_with("phase 交付: reviewer did not hand over its result through submit_review"), "{error}");
+        let gates = rig.db.job_gate_checks(job.id).await.unwrap();
+        let results: Vec<(&str, &str)> = gates.iter().map(|g| (g.gate_name.as_str(), g.result.as_str())).collect();
+        assert_eq!(results, [("tests_pass", "skipped"), ("security_scan", "passed")]);
+        let report = rig.agents.gate_report(&root).await.unwrap();
+        assert_eq!((report.stats.total, report.stats.passed), (1, 1));
+        let out = done.output.expect("a failed run keeps what it did");
+        assert_eq!(out["phases"].as_array().unwrap().len(), 5);
+        let kept: Vec<&str> = out["gates"].as_array().unwrap().iter().map(|g| g["gate"].as_str().unwrap()).collect();
+        assert_eq!(kept, ["tests_pass", "security_scan"]);
+        assert_eq!(out["error"], error.as_str());
+        assert!(out["files"].is_array());
+    }
+
+    async fn agent_calls_skip_the_response_cache_unless_the_job_asks(db: Db) {
+        let mock = MockProvider::start().await;
+        let rig = rig(db, Some(&mock)).await;
+        let ann = person(&rig.db, "ann", Role::User).await;
+        // The same pet twice: both plans are asked of the provider.
+        for _ in 0..2 {
+            mock.push(MockReply::tool_call("write_plan", plan_args()));
+            let job = rig.agents.create_plan(&ann, dog()).await.unwrap();
+            assert_eq!(finished(&rig, &ann, &job).await.status, JobStatus::Succeeded);
+        }
+        assert_eq!(mock.requests().len(), 2, "a diet plan's calls are never answered from the cache");
+        // The same task twice without the flag: every call reaches the provider.
+        for _ in 0..2 {
+            mock.push_all(plan_and_build());
+            mock.push(MockReply::tool_call("submit_review", json!({"score": 8, "approved": true, "summary": "ok"})));
+            let job = rig.agents.submit_task(&ann, "Create a greeting module", 60, false).await.unwrap();
+            assert_eq!(finished(&rig, &ann, &job).await.status, JobStatus::Succeeded);
+        }
+        assert_eq!(mock.requests().len(), 10);
+        // A task that asks for the cache: the second run is answered from it.
+        let input = json!({"description": "Cache me", "enable_cache": true});
+        let options = EnqueueOptions { max_attempts: 1, ..EnqueueOptions::default() };
+        mock.push_all(plan_and_build());
+        mock.push(MockReply::tool_call("submit_review", json!({"score": 8, "approved": true, "summary": "ok"})));
+        for expected in [14, 14] {
+            let job = rig.engine.enqueue(&ann, slipway_agents::task::KIND, input.clone(), options.clone()).await.unwrap();
+            assert_eq!(finished(&rig, &ann, &job).await.status, JobStatus::Succeeded);
+            assert_eq!(mock.requests().len(), expected);
+        }
     }
 }
