@@ -86,6 +86,46 @@ backend_tests! {
         assert!(done["error"].as_str().unwrap().contains("planner: the LLM call failed"), "{done}");
     }
 
+    async fn a_reviewer_answering_in_text_is_retried_and_a_failed_review_keeps_the_report(db: Db) {
+        let mock = MockProvider::start().await;
+        let app = app_with(db, &mock).await;
+        let (ann, _) = app.user("ann").await;
+        // A reviewer that answers in text once, then hands over its review when reminded: the task succeeds.
+        mock.push_all([
+            MockReply::tool_call("submit_plan", json!({"summary": "a greeting module", "steps": [
+                {"agent": "developer", "instruction": "write hello.py"}]})),
+            MockReply::tool_call("write_file", json!({"path": "hello.py", "content": "print('hi')\n"})),
+            MockReply::text("Wrote hello.py."),
+            MockReply::text("It prints hi; I would give it a 9."),
+            MockReply::tool_call("submit_review", json!({"score": 9, "approved": true, "summary": "fine"})),
+        ]);
+        let r = app.json("POST", "/task", json!({"description": "Create a greeting module", "timeout": 60}), Some(&ann)).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let b = r.json();
+        assert_eq!(b["success"].as_bool(), Some(true), "{b}");
+        assert!(b["output"].as_str().unwrap().contains("Review: 9/10, approved"), "{b}");
+
+        // A reviewer that never calls submit_review: the task fails, naming the tool, and still reports the work.
+        mock.push_all([
+            MockReply::tool_call("submit_plan", json!({"summary": "a greeting module", "steps": [
+                {"agent": "developer", "instruction": "write hello.py"}]})),
+            MockReply::tool_call("write_file", json!({"path": "hello.py", "content": "print('hi')\n"})),
+            MockReply::text("Wrote hello.py."),
+        ]);
+        mock.set_default(MockReply::text("Looks good."));
+        let r = app.json("POST", "/task", json!({"description": "Create a greeting module", "timeout": 60}), Some(&ann)).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let b = r.json();
+        assert_eq!((b["success"].as_bool(), b["status"].as_str()), (Some(false), Some("failed")), "{b}");
+        let error = b["error"].as_str().unwrap();
+        assert!(error.contains("did not hand over its result through submit_review") && error.contains("Looks good."), "{error}");
+        let output = b["output"].as_str().unwrap();
+        assert!(output.contains("[developer] write hello.py") && output.contains("Files produced:\n  - hello.py (12 bytes)"), "{output}");
+        assert!(output.ends_with(&format!("Failed: {error}")), "{output}");
+        let again = app.call("GET", &format!("/task/{}", b["task_id"].as_str().unwrap()), Some(&ann)).await.json();
+        assert_eq!((again["output"].as_str(), again["error"].as_str()), (Some(output), Some(error)));
+    }
+
     async fn task_routes_check_input_and_callers(db: Db) {
         let mock = MockProvider::start().await;
         let app = app_with(db, &mock).await;
