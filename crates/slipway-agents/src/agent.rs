@@ -167,9 +167,16 @@ impl JobRun<'_> {
         let mut result = AgentResult::default();
         let mut handover = finish.on_tool.map(HandOver::new);
         let budget = if handover.is_some() { turns + handover::RETRY_TURNS } else { turns };
-        for _ in 0..budget {
+        for turn in 0..budget {
             if cancel.is_cancelled() {
                 return Err((result, AgentError::Cancelled));
+            }
+            if let Some(h) = handover.as_mut()
+                && turn + 1 == budget
+                && h.force()
+            {
+                let payload = json!({"agent": agent.name, "tool": h.tool(), "forced": true, "last_turn": true});
+                let _ = self.ctx.emit(handover::FORCED_EVENT, payload).await;
             }
             let request = match &handover {
                 Some(h) => h.request(messages.clone(), &specs),

@@ -1,9 +1,14 @@
 //! Getting a structured result out of an agent that must hand one over (`submit_plan`, `submit_review`,
 //! `write_plan`). Small models often end their turn in text instead of calling the tool; they are asked once
 //! more, then the call is forced (only that tool offered, [`ToolChoice::Tool`]), and only then does the step fail.
+//! An agent that spends its turns on other tools is forced on its last one.
 
 use slipway_llm::{ChatRequest, Message, ToolChoice, ToolSpec};
 
+/// The job event of a reminder.
+pub const NUDGED_EVENT: &str = "agent_nudged";
+/// The job event of a forced call.
+pub const FORCED_EVENT: &str = "tool_forced";
 /// Extra turns an agent that must hand over a result may get for being asked again and being forced.
 pub const RETRY_TURNS: usize = 2;
 
@@ -33,8 +38,8 @@ impl Escalation {
     /// The job event recording the retry (`agent_nudged`, `tool_forced`), none for giving up.
     pub fn event(self) -> Option<&'static str> {
         match self {
-            Self::Ask => Some("agent_nudged"),
-            Self::Force => Some("tool_forced"),
+            Self::Ask => Some(NUDGED_EVENT),
+            Self::Force => Some(FORCED_EVENT),
             Self::GiveUp => None,
         }
     }
@@ -45,12 +50,13 @@ impl Escalation {
 pub struct HandOver {
     tool: String,
     stage: Stage,
+    asked: bool,
 }
 
 impl HandOver {
     /// An agent that must call `tool` with its result.
     pub fn new(tool: &str) -> Self {
-        Self { tool: tool.to_owned(), stage: Stage::Free }
+        Self { tool: tool.to_owned(), stage: Stage::Free, asked: false }
     }
 
     /// The tool.
@@ -70,8 +76,16 @@ impl HandOver {
             Stage::Asked => (Stage::Forced, Escalation::Force),
             Stage::Forced => (Stage::Forced, Escalation::GiveUp),
         };
+        self.asked |= step == Escalation::Ask;
         self.stage = next;
         step
+    }
+
+    /// Forces the call from now on (the agent's last turn); whether it was not forced yet.
+    pub fn force(&mut self) -> bool {
+        let was_free = !self.forced();
+        self.stage = Stage::Forced;
+        was_free
     }
 
     /// The user message that tells the model it must call the tool.
@@ -104,9 +118,9 @@ impl HandOver {
             let more = if short.len() < said.len() { "…" } else { "" };
             format!("text: \"{short}{more}\"")
         };
+        let how = if self.asked { "asked once more and then forced" } else { "forced on its last turn" };
         format!(
-            "{agent} did not hand over its result through {tool}: asked once more and then forced to call {tool}, \
-             it answered with {what}",
+            "{agent} did not hand over its result through {tool}: {how} to call {tool}, it answered with {what}",
             tool = self.tool
         )
     }
@@ -146,5 +160,12 @@ mod tests {
         assert!(why.contains("\"The code looks fine to me.\""), "{why}");
         assert!(h.failure("reviewer", " ").ends_with("an empty answer"));
         assert!(h.failure("reviewer", &"é".repeat(300)).ends_with("…\""));
+        assert!(!h.force(), "already forced");
+
+        let mut last = HandOver::new("write_plan");
+        assert!(last.force());
+        assert_eq!(last.request(vec![Message::user("x")], &specs).tool_choice, ToolChoice::Tool("write_plan".into()));
+        assert_eq!(last.escalate(), Escalation::GiveUp);
+        assert!(last.failure("main", "no").contains("forced on its last turn to call write_plan"));
     }
 }

@@ -297,6 +297,25 @@ backend_tests! {
         assert!(rig.db.diet_plan(job.id).await.unwrap().is_some());
     }
 
+    async fn an_agent_that_spends_its_turns_on_other_tools_is_forced_on_its_last(db: Db) {
+        let mock = MockProvider::start().await;
+        let rig = rig(db, Some(&mock)).await;
+        let ann = person(&rig.db, "ann", Role::User).await;
+        mock.push_all(plan_and_build());
+        let turns = slipway_agents::agent::DEFAULT_MAX_TURNS + slipway_agents::handover::RETRY_TURNS;
+        mock.push_all((1..turns).map(|_| MockReply::tool_call("read_file", json!({"path": "hello.py"}))));
+        mock.push(MockReply::tool_call("submit_review", json!({"score": 7, "approved": true, "summary": "ok"})));
+        let job = rig.agents.submit_task(&ann, "Create a greeting module", 60, false).await.unwrap();
+        let done = finished(&rig, &ann, &job).await;
+        assert_eq!(done.status, JobStatus::Succeeded, "{:?}", done.error);
+        let requests = mock.requests();
+        assert_eq!(requests.len(), 3 + turns);
+        assert!(tool_names(&requests[requests.len() - 2]).len() > 1);
+        assert_eq!(tool_names(requests.last().unwrap()), ["submit_review"], "the last turn is forced");
+        let events = kinds(&rig, &ann, job.id).await;
+        assert_eq!(events.iter().filter(|k| *k == "tool_forced").count(), 1, "{events:?}");
+    }
+
     async fn a_reviewer_that_never_hands_over_fails_the_task_clearly_and_keeps_the_report(db: Db) {
         let mock = MockProvider::start().await;
         let rig = rig(db, Some(&mock)).await;
