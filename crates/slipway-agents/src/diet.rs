@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use slipway_core::{Error, FieldError};
-use slipway_engine::{Executor, JobContext, JobFailure};
+use slipway_engine::{Executor, JobContext, JobFailure, Visibility};
 use slipway_store::agents::DietPlanRecord;
 
 use crate::agent::{AgentSpec, Finish};
@@ -107,6 +107,11 @@ impl Executor for DietPlanExecutor {
         let pet: PetInput =
             serde_json::from_value(input.clone()).map_err(|e| Error::MalformedRequest(e.to_string()))?;
         pet.validate()
+    }
+
+    /// Diet plans are private: administrators do not see others' plans.
+    fn visibility(&self) -> Visibility {
+        Visibility::OwnerOnly
     }
 
     async fn run(&self, ctx: JobContext) -> Result<Value, JobFailure> {

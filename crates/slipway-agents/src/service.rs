@@ -258,6 +258,7 @@ impl Agents {
             schedule_id: None,
             offset,
             limit,
+            visible_to: None,
         };
         self.engine.list(principal, filter).await
     }

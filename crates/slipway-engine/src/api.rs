@@ -1,6 +1,7 @@
 //! The job API the surfaces call: enqueue, read, list, cancel, wait, subscribe, metrics. Authorization is
-//! checked here: owners see and cancel their own jobs, administrators all; kinds that run commands on the
-//! host (see [`crate::Executor::requires_admin`]) need an administrator.
+//! checked here: owners see and cancel their own jobs, administrators those of every kind whose
+//! [`crate::Visibility`] is `OwnerAndAdmins` (private kinds are their owner's only); kinds that run commands on
+//! the host (see [`crate::Executor::requires_admin`]) need an administrator.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -92,13 +93,6 @@ fn not_found(id: i64) -> Error {
     Error::NotFound(format!("job {id}"))
 }
 
-fn may_see(principal: &Principal, job: &JobRecord) -> bool {
-    match job.owner_id {
-        Some(owner) => principal.may_access(owner),
-        None => principal.is_admin(),
-    }
-}
-
 impl Engine {
     fn new_job(&self, kind: &str, input: Value, options: &EnqueueOptions, owner: Option<i64>) -> Result<NewJob, Error> {
         options.validate()?;
@@ -166,17 +160,19 @@ impl Engine {
         Ok(row)
     }
 
-    /// One job, if the caller may see it (others' jobs are "not found").
+    /// One job, if the caller may see it by its kind's visibility (others' jobs are "not found").
     pub async fn get(&self, principal: &Principal, id: i64) -> Result<JobRecord, Error> {
         match self.inner.db.job(id).await? {
-            Some(job) if may_see(principal, &job) => Ok(job),
+            Some(job) if self.inner.registry.may_see(principal, &job) => Ok(job),
             _ => Err(not_found(id)),
         }
     }
 
     /// A page of jobs, newest first. Non-administrators see only their own; asking for someone else's is
-    /// forbidden.
+    /// forbidden. Administrators see others' jobs only of kinds administrators may see (filtered in the query,
+    /// so the total counts only what they may see).
     pub async fn list(&self, principal: &Principal, mut filter: JobFilter) -> Result<Page<JobRecord>, Error> {
+        filter.visible_to = self.inner.registry.viewer(principal);
         if !principal.is_admin() {
             match filter.owner_id {
                 Some(owner) if owner != principal.user_id => {

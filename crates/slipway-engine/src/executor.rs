@@ -9,6 +9,7 @@ use serde_json::Value;
 use slipway_core::Error;
 
 use crate::context::JobContext;
+use crate::visibility::Visibility;
 
 /// How an attempt failed, and whether trying again may help.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,6 +57,11 @@ pub trait Executor: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Who may see and cancel this kind's jobs (default: their owner and administrators).
+    fn visibility(&self) -> Visibility {
+        Visibility::OwnerAndAdmins
+    }
+
     /// Runs one attempt; the value returned becomes the job's output.
     fn run(&self, ctx: JobContext) -> impl Future<Output = Result<Value, JobFailure>> + Send;
 }
@@ -67,6 +73,7 @@ pub(crate) type RunFuture<'a> = Pin<Box<dyn Future<Output = Result<Value, JobFai
 pub(crate) trait DynExecutor: Send + Sync {
     fn requires_admin(&self) -> bool;
     fn validate(&self, input: &Value) -> Result<(), Error>;
+    fn visibility(&self) -> Visibility;
     fn run_boxed(&self, ctx: JobContext) -> RunFuture<'_>;
 }
 
@@ -77,6 +84,10 @@ impl<E: Executor> DynExecutor for E {
 
     fn validate(&self, input: &Value) -> Result<(), Error> {
         Executor::validate(self, input)
+    }
+
+    fn visibility(&self) -> Visibility {
+        Executor::visibility(self)
     }
 
     fn run_boxed(&self, ctx: JobContext) -> RunFuture<'_> {

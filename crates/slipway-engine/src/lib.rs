@@ -24,6 +24,7 @@ mod scheduler;
 mod schedules;
 mod settings;
 mod subscription;
+mod visibility;
 mod writer;
 
 pub use api::{EnqueueOptions, Page, Waited};
@@ -40,6 +41,7 @@ pub use slipway_store::jobs::{
     EventRecord as JobEvent, JobFilter, JobRecord as Job, JobStatus, ScheduleRecord as Schedule,
 };
 pub use subscription::EventStream;
+pub use visibility::Visibility;
 
 /// The event type of status changes; its payload has `status` (and `attempt`, `error`, `retry_at` …).
 pub const STATUS_EVENT: &str = "status";

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use slipway_core::{Principal, Role};
-use slipway_engine::{CommandExecutor, Engine, EngineSettings, Executor, Job, JobContext, JobFailure};
+use slipway_engine::{CommandExecutor, Engine, EngineSettings, Executor, Job, JobContext, JobFailure, Visibility};
 use slipway_store::Db;
 use tokio::sync::mpsc;
 
@@ -74,6 +74,25 @@ impl Executor for Sleeper {
     }
 }
 
+/// A private kind (only its owner sees it): waits for its cancellation token or `input.ms` milliseconds.
+pub struct Private;
+
+impl Executor for Private {
+    fn kind(&self) -> &'static str {
+        "private"
+    }
+    fn visibility(&self) -> Visibility {
+        Visibility::OwnerOnly
+    }
+    async fn run(&self, ctx: JobContext) -> Result<Value, JobFailure> {
+        let ms = ctx.input()["ms"].as_u64().unwrap_or(600_000);
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(ms)) => Ok(json!({ "slept_ms": ms })),
+            () = ctx.cancellation().cancelled() => Err(JobFailure::fatal("stopped")),
+        }
+    }
+}
+
 /// Fails with a retryable error until attempt `input.succeed_on`; stores a checkpoint on every attempt.
 pub struct Flaky;
 
@@ -130,7 +149,7 @@ impl Executor for Counter {
     }
 }
 
-/// An engine with Echo, Flaky, Ticker, Counter, Sleeper and Command executors.
+/// An engine with Echo, Flaky, Ticker, Counter, Sleeper, Private and Command executors.
 pub struct Harness {
     pub engine: Engine,
     pub db: Db,
@@ -156,6 +175,7 @@ impl Harness {
             .executor(Ticker)
             .executor(counter.clone())
             .executor(Sleeper { started: started_tx, stopped: stopped_tx })
+            .executor(Private)
             .executor(CommandExecutor::new())
             .start()
             .await

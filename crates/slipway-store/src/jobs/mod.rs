@@ -11,7 +11,7 @@ mod schedules;
 mod writes;
 
 pub use events::{EventRecord, NewEvent};
-pub use model::{JobFilter, JobRecord, JobStatus, NewJob, StatusCounts};
+pub use model::{JobFilter, JobRecord, JobStatus, JobViewer, NewJob, StatusCounts};
 pub use queue::ExpiredLease;
 pub use schedules::{NewSchedule, ScheduleChanges, ScheduleRecord};
 pub use writes::{Change, Guard, JobWrite};

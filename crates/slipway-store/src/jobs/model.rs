@@ -162,6 +162,17 @@ pub struct JobFilter {
     pub offset: i64,
     /// Rows to return at most.
     pub limit: i64,
+    /// Only what this viewer may see (the engine sets it for administrators); `None`: no such limit.
+    pub visible_to: Option<JobViewer>,
+}
+
+/// Who is looking at a listing: their own jobs are listed, and others' only of the kinds named.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobViewer {
+    /// The viewer.
+    pub user_id: i64,
+    /// Kinds whose jobs the viewer may see whoever owns them.
+    pub others_kinds: Vec<String>,
 }
 
 /// How many jobs are in each status.

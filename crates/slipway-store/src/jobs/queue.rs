@@ -89,6 +89,18 @@ impl Db {
                 if let Some(schedule) = f.schedule_id {
                     qb.push(" AND schedule_id = ").push_bind(schedule);
                 }
+                if let Some(viewer) = &f.visible_to {
+                    qb.push(" AND (owner_id = ").push_bind(viewer.user_id);
+                    if !viewer.others_kinds.is_empty() {
+                        qb.push(" OR kind IN (");
+                        let mut list = qb.separated(", ");
+                        for k in &viewer.others_kinds {
+                            list.push_bind(k.clone());
+                        }
+                        list.push_unseparated(")");
+                    }
+                    qb.push(")");
+                }
                 if !f.statuses.is_empty() {
                     qb.push(" AND status IN (");
                     let mut list = qb.separated(", ");
