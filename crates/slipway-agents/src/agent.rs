@@ -163,7 +163,8 @@ impl JobRun<'_> {
                 return Err((result, AgentError::Cancelled));
             }
             let request = ChatRequest { messages: messages.clone(), tools: specs.clone(), ..ChatRequest::default() };
-            let call = CallInfo { user_id: self.ctx.owner_id(), job_id: Some(self.ctx.job_id()), use_cache: true };
+            let call =
+                CallInfo { user_id: self.ctx.owner_id(), job_id: Some(self.ctx.job_id()), ..CallInfo::default() };
             let reply = match self.llm.chat(self.chain, request, call, cancel).await {
                 Ok(r) => r,
                 Err(_) if cancel.is_cancelled() => return Err((result, AgentError::Cancelled)),

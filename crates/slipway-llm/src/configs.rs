@@ -414,7 +414,7 @@ impl LlmConfigs {
             max_tokens: Some(TEST_MAX_TOKENS),
             ..ChatRequest::default()
         };
-        let call = CallInfo { user_id: Some(who.user_id), job_id: None, use_cache: false };
+        let call = CallInfo::for_user(who.user_id);
         let started = Instant::now();
         let response = self.runtime.call(&Chain::single(link), &request, call, cancel, None).await?;
         Ok(TestOutcome {

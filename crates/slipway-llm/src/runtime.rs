@@ -19,27 +19,43 @@ use crate::types::{ChatRequest, ChatResponse, Usage};
 use crate::usage::UsageRecorder;
 use crate::wire::{self, Answer, StreamDecoder};
 
-/// Who a call is for, and whether it may be answered from the cache.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Who a call is for, and whether it may be answered from the response cache. By default nothing is cached:
+/// a caller opts in with `use_cache` (a plain chat turn), and for a request with tools also with
+/// `cache_tool_turns`. The cache is per user: a call without `user_id` is never cached, and one user's answer
+/// never answers another. The server's `llm_cache` switch can refuse every opt-in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CallInfo {
-    /// The user the call is made for (usage rows are theirs).
+    /// The user the call is made for (usage rows and cached answers are theirs).
     pub user_id: Option<i64>,
     /// The job the call serves.
     pub job_id: Option<i64>,
-    /// Whether the response cache may answer (and keep the answer).
+    /// Whether the response cache may answer (and keep the answer) of a request without tools.
     pub use_cache: bool,
-}
-
-impl Default for CallInfo {
-    fn default() -> Self {
-        Self { user_id: None, job_id: None, use_cache: true }
-    }
+    /// Whether a request with tools may be cached too (needs `use_cache` as well). Off by default: a replayed
+    /// tool call would run the tool's effect again from a stale decision.
+    pub cache_tool_turns: bool,
 }
 
 impl CallInfo {
-    /// A cached call for `user_id`.
+    /// An uncached call for `user_id`.
     pub fn for_user(user_id: i64) -> Self {
         Self { user_id: Some(user_id), ..Self::default() }
+    }
+
+    /// The same call, allowed to use the cache for requests without tools.
+    pub fn cached(self) -> Self {
+        Self { use_cache: true, ..self }
+    }
+
+    /// The same call, allowed to use the cache for requests with tools as well.
+    pub fn cached_with_tools(self) -> Self {
+        Self { use_cache: true, cache_tool_turns: true, ..self }
+    }
+
+    /// The user whose cache may answer `request`, when the caller allowed it.
+    fn cache_user(&self, request: &ChatRequest) -> Option<i64> {
+        let allowed = self.use_cache && (request.tools.is_empty() || self.cache_tool_turns);
+        self.user_id.filter(|_| allowed)
     }
 }
 
@@ -70,14 +86,15 @@ impl Runtime {
         if cancel.is_cancelled() {
             return Err(LlmError::Cancelled);
         }
-        let caching = call.use_cache && self.cache.enabled();
-        let keys: Vec<Key> = if caching {
-            let question = question_digest(request);
-            chain.links().iter().map(|link| key_for(link, request, &question)).collect()
-        } else {
-            Vec::new()
+        let cache_user = call.cache_user(request).filter(|_| self.settings.cache_allowed && self.cache.enabled());
+        let keys: Vec<Key> = match cache_user {
+            Some(user) => {
+                let question = question_digest(request);
+                chain.links().iter().map(|link| key_for(user, link, request, &question)).collect()
+            }
+            None => Vec::new(),
         };
-        if caching {
+        if cache_user.is_some() {
             let hit = self.cache.get(&keys);
             self.cache.count(hit.is_some());
             if let Some(mut response) = hit {

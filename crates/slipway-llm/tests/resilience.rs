@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 fn no_cache() -> CallInfo {
-    CallInfo { use_cache: false, ..CallInfo::default() }
+    CallInfo::default()
 }
 
 #[tokio::test]
