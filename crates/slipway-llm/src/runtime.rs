@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use crate::cache::{Key, ResponseCache, key_for, question_digest};
 use crate::chain::Chain;
 use crate::error::LlmError;
-use crate::provider::ProviderConfig;
+use crate::provider::{ProviderConfig, Reach};
 use crate::settings::LlmSettings;
 use crate::transport::{self, Failure, describe};
 use crate::types::{ChatRequest, ChatResponse, Usage};
@@ -59,9 +59,12 @@ impl CallInfo {
     }
 }
 
-/// What every call shares: the HTTP client, the cache, the usage writer and the settings.
+/// What every call shares: the HTTP clients, the cache, the usage writer and the settings.
 pub(crate) struct Runtime {
+    /// For trusted links (the server default) and administrators' configurations.
     pub client: reqwest::Client,
+    /// For users' configurations: every resolved address checked by the outbound policy.
+    pub policed: reqwest::Client,
     pub cache: ResponseCache,
     pub usage: UsageRecorder,
     pub settings: LlmSettings,
@@ -192,9 +195,24 @@ impl Runtime {
         }
     }
 
+    /// The client for a link, after the outbound policy's check of a user's base URL (scheme, IP literals,
+    /// ports); the policed client then checks every address the name resolves to when it connects.
+    fn client_for(&self, link: &ProviderConfig) -> Result<&reqwest::Client, LlmError> {
+        match link.reach {
+            Reach::Trusted => Ok(&self.client),
+            Reach::User { admin } => {
+                self.settings
+                    .outbound
+                    .check_str(&link.base_url, admin)
+                    .map_err(|reason| LlmError::Refused { provider: link.label.clone(), reason })?;
+                Ok(if admin { &self.client } else { &self.policed })
+            }
+        }
+    }
+
     /// One request for a whole answer, within the link's timeout.
     async fn once(&self, link: &ProviderConfig, request: &ChatRequest) -> Result<Answer, Failure> {
-        let builder = wire::build(&self.client, link, request, false)?;
+        let builder = wire::build(self.client_for(link)?, link, request, false)?;
         let exchange = async {
             let response = transport::send(link, builder).await?;
             let body = response.bytes().await.map_err(|e| LlmError::Unreachable(describe(link, &e)))?;
@@ -211,7 +229,7 @@ impl Runtime {
         tx: &mpsc::Sender<String>,
         delivered: &mut bool,
     ) -> Result<Answer, Failure> {
-        let builder = wire::build(&self.client, link, request, true)?;
+        let builder = wire::build(self.client_for(link)?, link, request, true)?;
         let response = tokio::time::timeout(link.timeout, transport::send(link, builder))
             .await
             .map_err(|_| Failure::from(LlmError::Timeout))??;

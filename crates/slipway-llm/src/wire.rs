@@ -110,11 +110,17 @@ pub(crate) fn new_call_id() -> String {
     format!("call_{}", &id[..24])
 }
 
-/// Parses a JSON body into `T`, naming what was being read when it does not fit.
+/// Parses a JSON body into `T`, naming what was being read when it does not fit (where, not what: the body
+/// itself is never echoed).
 pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T, LlmError> {
     serde_json::from_slice(bytes).map_err(|e| {
-        let head: String = String::from_utf8_lossy(bytes).chars().take(120).collect();
-        LlmError::Malformed(format!("{what} is not the expected JSON ({e}): {head}"))
+        let problem = match e.classify() {
+            serde_json::error::Category::Syntax => "not JSON",
+            serde_json::error::Category::Eof => "cut short",
+            serde_json::error::Category::Data | serde_json::error::Category::Io => "not the expected shape",
+        };
+        let (line, column, size) = (e.line(), e.column(), bytes.len());
+        LlmError::Malformed(format!("{what} is {problem} (at line {line} column {column} of {size} bytes)"))
     })
 }
 
@@ -181,6 +187,17 @@ mod tests {
         assert_eq!(parse_arguments("t", r#"{"a":1}"#).unwrap(), serde_json::json!({"a": 1}));
         let err = parse_arguments("get_weather", "{\"a\":").unwrap_err();
         assert!(matches!(&err, LlmError::Malformed(m) if m.contains("get_weather")), "{err}");
+    }
+
+    #[test]
+    fn unparseable_bodies_are_described_not_echoed() {
+        let err = parse_json::<Vec<u32>>("the answer", br#"{"secret":"hunter2"}"#).unwrap_err();
+        assert_eq!(
+            err,
+            LlmError::Malformed("the answer is not the expected shape (at line 1 column 0 of 20 bytes)".into())
+        );
+        let err = parse_json::<Value>("the answer", b"<html>hunter2</html>").unwrap_err();
+        assert!(!err.to_string().contains("hunter2") && err.to_string().contains("not JSON"), "{err}");
     }
 
     #[test]

@@ -40,9 +40,9 @@ impl OutboundPolicy {
         self.allow.is_empty()
     }
 
-    /// Checks what can be checked without resolving: the scheme (http or https, for everyone), and for
-    /// non-administrators an IP-literal host (which no resolver sees), `localhost` names, and the port of a
-    /// port-restricted host entry.
+    /// Checks what a request needs checked besides its resolved addresses: the scheme (http or https, for
+    /// everyone), and for non-administrators an IP-literal host (which no resolver sees) and the port of a
+    /// port-restricted host entry. Call it on every URL a policed client sends.
     pub fn check_url(&self, url: &Url, caller_is_admin: bool) -> Result<(), Refusal> {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(Refusal::new(format!("only http:// and https:// URLs may be called, not {}://", url.scheme())));
@@ -56,14 +56,27 @@ impl OutboundPolicy {
         let host = url.host_str().filter(|h| !h.is_empty()).ok_or_else(|| Refusal::new("the URL has no host"))?;
         match host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
             Ok(ip) => self.check_literal(ip, port),
-            Err(_) => self.check_name(&normalize_host(host), port),
+            Err(_) => self.check_port(&normalize_host(host), port),
         }
     }
 
     /// Parses `url` and checks it (see [`Self::check_url`]).
     pub fn check_str(&self, url: &str, caller_is_admin: bool) -> Result<(), Refusal> {
-        let parsed = Url::parse(url).map_err(|e| Refusal::new(format!("{url:?} is not a URL ({e})")))?;
-        self.check_url(&parsed, caller_is_admin)
+        self.check_url(&parse(url)?, caller_is_admin)
+    }
+
+    /// Checks a URL being saved for later calls (a configuration's base URL, a webhook): [`Self::check_url`],
+    /// and names that are loopback by definition (`localhost`, `*.localhost`, RFC 6761) unless allowed, so the
+    /// user hears of it at once rather than at the first call (where the resolved address would be refused).
+    pub fn check_url_to_save(&self, url: &str, caller_is_admin: bool) -> Result<(), Refusal> {
+        let parsed = parse(url)?;
+        self.check_url(&parsed, caller_is_admin)?;
+        let host = parsed.host_str().map(normalize_host).unwrap_or_default();
+        let loopback_name = host == "localhost" || host.ends_with(".localhost");
+        if caller_is_admin || !loopback_name || self.allow.iter().any(|e| e.names_host(&host).is_some()) {
+            return Ok(());
+        }
+        Err(Refusal::new(format!("{host} is a loopback address; an administrator can allow it with {ALLOW_SETTING}")))
     }
 
     fn check_literal(&self, ip: IpAddr, port: Option<u16>) -> Result<(), Refusal> {
@@ -74,7 +87,7 @@ impl OutboundPolicy {
         Err(Refusal::new(format!("{ip} is {}; an administrator can allow it with {ALLOW_SETTING}", class.describe())))
     }
 
-    fn check_name(&self, host: &str, port: Option<u16>) -> Result<(), Refusal> {
+    fn check_port(&self, host: &str, port: Option<u16>) -> Result<(), Refusal> {
         let restrictions: Vec<Option<u16>> = self.allow.iter().filter_map(|e| e.names_host(host)).collect();
         if !restrictions.is_empty() {
             if restrictions.iter().any(|r| r.is_none() || *r == port) {
@@ -85,12 +98,6 @@ impl OutboundPolicy {
                 "{host} is allowed by {ALLOW_SETTING} only on port {}, not {}",
                 ports.join(", "),
                 port.map_or_else(|| "none".to_owned(), |p| p.to_string())
-            )));
-        }
-        // RFC 6761: these names are loopback wherever they are resolved.
-        if host == "localhost" || host.ends_with(".localhost") {
-            return Err(Refusal::new(format!(
-                "{host} is a loopback address; an administrator can allow it with {ALLOW_SETTING}"
             )));
         }
         Ok(())
@@ -128,6 +135,10 @@ impl OutboundPolicy {
     }
 }
 
+fn parse(url: &str) -> Result<Url, Refusal> {
+    Url::parse(url.trim()).map_err(|e| Refusal::new(format!("{url:?} is not a URL ({e})")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,7 +148,7 @@ mod tests {
     }
 
     fn check(p: &OutboundPolicy, url: &str) -> Result<(), String> {
-        p.check_str(url, false).map_err(|r| r.message().to_owned())
+        p.check_url_to_save(url, false).map_err(|r| r.message().to_owned())
     }
 
     #[test]
@@ -166,13 +177,14 @@ mod tests {
         assert!(check(&p, "https://api.deepseek.com").is_ok());
         assert!(check(&p, "https://8.8.8.8/").is_ok());
         assert!(check(&p, "ftp://example.com").unwrap_err().contains("http"));
+        assert!(p.check_str("http://localhost:11434", false).is_ok(), "left to the resolver when called");
     }
 
     #[test]
     fn administrators_reach_internal_addresses_but_not_other_schemes() {
         let p = OutboundPolicy::default();
         assert!(p.check_str("http://127.0.0.1:5432", true).is_ok());
-        assert!(p.check_str("http://localhost", true).is_ok());
+        assert!(p.check_url_to_save("http://localhost", true).is_ok());
         assert!(p.check_str("file:///etc/passwd", true).is_err());
     }
 

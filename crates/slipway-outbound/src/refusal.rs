@@ -24,9 +24,14 @@ impl Refusal {
         &self.message
     }
 
-    /// The refusal as a validation error on request-body field `field` (`api_base`, `url`).
+    /// The refusal as the problem of request-body field `field` (`api_base`, `url`).
+    pub fn field_error(&self, field: &str) -> FieldError {
+        FieldError::body(field, "value_error.url", format!("{field} {}", self.message))
+    }
+
+    /// The refusal as a validation error on request-body field `field`.
     pub fn into_field_error(self, field: &str) -> Error {
-        Error::Validation(vec![FieldError::body(field, "value_error.url", format!("{field}: {}", self.message))])
+        Error::Validation(vec![self.field_error(field)])
     }
 
     /// The refusal inside an error's source chain (a reqwest error whose resolver or redirect policy refused).

@@ -11,6 +11,7 @@ use slipway_http::middleware::HttpStats;
 use slipway_http::{AppParts, AppState, HttpSettings, Limits, NodeInfo};
 use slipway_identity::{Identity, Mailer, RateLimiter};
 use slipway_llm::{Llm, LlmSettings};
+use slipway_outbound::OutboundPolicy;
 use slipway_ops::{HostSampler, Tasks};
 use slipway_store::{Db, PoolSettings, Sealer};
 
@@ -42,9 +43,16 @@ pub async fn identity(config: &Config, db: Db) -> anyhow::Result<Identity> {
     Identity::new(db, config.identity.clone(), &config.data_dir, mailer).await.context("cannot start identity")
 }
 
-/// The LLM runtime: settings from the `llm_*` keys, API keys sealed with the installation's secret key.
+/// The outbound-URL policy for user-given URLs, from `outbound_allow`.
+pub fn outbound_policy(config: &Config) -> anyhow::Result<OutboundPolicy> {
+    OutboundPolicy::from_entries(&config.outbound_allow).map_err(|e| anyhow::anyhow!("outbound_allow: {e}"))
+}
+
+/// The LLM runtime: settings from the `llm_*` keys, users' configurations policed by `outbound_allow`, API
+/// keys sealed with the installation's secret key.
 pub async fn llm(config: &Config, db: &Db) -> anyhow::Result<Llm> {
     let settings = LlmSettings::from_config(&config.llm).map_err(|e| anyhow::anyhow!("LLM configuration: {e}"))?;
+    let settings = LlmSettings { outbound: outbound_policy(config)?, ..settings };
     let sealer = Sealer::load(config.secret_key.as_deref(), &config.data_dir, db)
         .await
         .context("cannot load the secret key that seals stored credentials")?;

@@ -196,6 +196,12 @@ impl MockProvider {
     }
 }
 
+/// The outbound policy tests of users' configurations need: loopback (`127.0.0.1`, any port, where the mock
+/// and [`unreachable_url`] listen) allowed, as an administrator would allow a local Ollama.
+pub fn loopback_allowed() -> slipway_outbound::OutboundPolicy {
+    slipway_outbound::OutboundPolicy::from_entries(["127.0.0.1"]).unwrap_or_else(|e| panic!("allow list: {e}"))
+}
+
 /// A base URL where nothing listens (a port just bound and released), for "unreachable" tests.
 pub fn unreachable_url() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
