@@ -11,8 +11,8 @@ use slipway_http::middleware::HttpStats;
 use slipway_http::{AppParts, AppState, HttpSettings, Limits, NodeInfo};
 use slipway_identity::{Identity, Mailer, RateLimiter};
 use slipway_llm::{Llm, LlmSettings};
-use slipway_outbound::OutboundPolicy;
 use slipway_ops::{HostSampler, Tasks};
+use slipway_outbound::OutboundPolicy;
 use slipway_store::{Db, PoolSettings, Sealer};
 
 /// Opens the configured database (creating the data directory) and applies pending migrations.
@@ -111,4 +111,21 @@ pub async fn bootstrap_admin(config: &Config, identity: &Identity) -> anyhow::Re
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_outbound_policy_comes_from_outbound_allow() {
+        let strict = outbound_policy(&Config::default()).map_err(|e| e.to_string());
+        assert!(strict.is_ok_and(|p| p.is_strict()));
+        let config = Config { outbound_allow: vec!["127.0.0.1:11434".into()], ..Config::default() };
+        let allowed = outbound_policy(&config).map_err(|e| e.to_string());
+        assert!(allowed.is_ok_and(|p| p.check_str("http://127.0.0.1:11434", false).is_ok()));
+        let bad = Config { outbound_allow: vec!["10.0.0.0/40".into()], ..Config::default() };
+        let err = outbound_policy(&bad).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.starts_with("outbound_allow: ") && err.contains("10.0.0.0/40"), "{err}");
+    }
 }
