@@ -182,9 +182,13 @@ impl JobRun<'_> {
                 Some(h) => h.request(messages.clone(), &specs),
                 None => ChatRequest { messages: messages.clone(), tools: specs.clone(), ..ChatRequest::default() },
             };
-            // The future flag allowing cached tool-calling turns belongs here too, set from the same job input.
-            let call =
-                CallInfo { user_id: self.ctx.owner_id(), job_id: Some(self.ctx.job_id()), use_cache: self.use_cache };
+            // Agent turns offer tools, so a job that asks for the cache (`enable_cache`) opts its tool turns in too.
+            let call = CallInfo {
+                user_id: self.ctx.owner_id(),
+                job_id: Some(self.ctx.job_id()),
+                use_cache: self.use_cache,
+                cache_tool_turns: self.use_cache,
+            };
             let reply = match self.llm.chat(self.chain, request, call, cancel).await {
                 Ok(r) => r,
                 Err(_) if cancel.is_cancelled() => return Err((result, AgentError::Cancelled)),

@@ -154,7 +154,7 @@ async fn call(rig: &Rig, caller: Caller, text: &str) -> anyhow::Result<Duration>
             response.bytes().await?;
         }
         Caller::Miss | Caller::Hit => {
-            let info = CallInfo { user_id: Some(1), job_id: None, use_cache: true };
+            let info = CallInfo::for_user(1).cached();
             let r = rig.llm.chat(&rig.chain, request(text), info, &CancellationToken::new()).await?;
             if r.cached != (caller == Caller::Hit) {
                 anyhow::bail!("{}: call {text:?} was {}cached", caller.name(), if r.cached { "" } else { "not " });
@@ -167,7 +167,7 @@ async fn call(rig: &Rig, caller: Caller, text: &str) -> anyhow::Result<Duration>
 async fn measure(rig: &Arc<Rig>, caller: Caller, concurrency: u32, calls: u32) -> anyhow::Result<LlmRow> {
     if caller == Caller::Hit {
         // One provider call puts the answer in the cache.
-        let info = CallInfo { user_id: Some(1), job_id: None, use_cache: true };
+        let info = CallInfo::for_user(1).cached();
         let text = question(caller, concurrency, 0);
         rig.llm.chat(&rig.chain, request(&text), info, &CancellationToken::new()).await?;
     }

@@ -242,7 +242,7 @@ backend_tests! {
 
     async fn the_server_default_answers_users_without_a_config(db: Db) {
         let mock = MockProvider::start().await;
-        let settings = slipway_llm::LlmSettings { server_default: Some(mock.config("anthropic")), ..Default::default() };
+        let settings = slipway_llm::LlmSettings { server_default: Some(mock.config("anthropic")), ..Setup::default().llm };
         let app = TestApp::new(db, Setup { llm: settings, ..Setup::default() }).await;
         let (ann, _) = app.user("ann").await;
         let ann_id = app.id_of(&ann).await;

@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 
 use crate::error::LlmError;
 use crate::provider::ProviderConfig;
-use crate::types::{ChatRequest, Role, ToolCall, Usage};
+use crate::types::{ChatRequest, Role, ToolCall, ToolChoice, Usage};
 use crate::wire::{Answer, parse_arguments, parse_json, status_of_error_type};
 
 /// The API version sent with every request.
@@ -60,11 +60,22 @@ pub(crate) fn body(link: &ProviderConfig, request: &ChatRequest, stream: bool) -
             .map(|t| json!({"name": t.name, "description": t.description, "input_schema": t.parameters}))
             .collect();
         o.insert("tools".into(), Value::Array(tools));
+        o.insert("tool_choice".into(), tool_choice(&request.tool_choice));
     }
     if stream {
         o.insert("stream".into(), json!(true));
     }
     Value::Object(o)
+}
+
+/// `tool_choice`: `{"type": "auto" | "none" | "any"}`, or `{"type": "tool", "name": …}`.
+fn tool_choice(choice: &ToolChoice) -> Value {
+    match choice {
+        ToolChoice::Auto => json!({"type": "auto"}),
+        ToolChoice::None => json!({"type": "none"}),
+        ToolChoice::Required => json!({"type": "any"}),
+        ToolChoice::Tool(name) => json!({"type": "tool", "name": name}),
+    }
 }
 
 /// The conversation as alternating user/assistant turns of content blocks: tool results ride in a user turn,
@@ -301,6 +312,27 @@ impl Stream {
 mod tests {
     use super::*;
     use crate::types::{Message, ToolSpec};
+
+    fn with_choice(tool_choice: ToolChoice, tools: bool) -> ChatRequest {
+        let add = ToolSpec { name: "add".into(), description: "adds".into(), parameters: json!({"type": "object"}) };
+        ChatRequest {
+            messages: vec![Message::user("1+1?")],
+            tools: if tools { vec![add] } else { vec![] },
+            tool_choice,
+            ..ChatRequest::default()
+        }
+    }
+
+    #[test]
+    fn tool_choice_is_sent_in_anthropic_form_only_with_tools() {
+        let link = ProviderConfig::new("anthropic", None, None, Some("k")).unwrap();
+        let b = |c: ToolChoice| body(&link, &with_choice(c, true), false)["tool_choice"].clone();
+        assert_eq!(b(ToolChoice::Auto), json!({"type": "auto"}));
+        assert_eq!(b(ToolChoice::None), json!({"type": "none"}));
+        assert_eq!(b(ToolChoice::Required), json!({"type": "any"}));
+        assert_eq!(b(ToolChoice::Tool("add".into())), json!({"type": "tool", "name": "add"}));
+        assert!(body(&link, &with_choice(ToolChoice::Required, false), false).get("tool_choice").is_none());
+    }
 
     #[test]
     fn system_is_top_level_and_tool_results_ride_in_a_user_turn() {

@@ -1,6 +1,7 @@
 //! The response cache: in memory, least-recently-used eviction at a fixed number of entries, one hour to live.
-//! Keys are SHA-256 over the provider, base URL, model, messages, tools and effective sampling parameters, so
-//! an answer is reused only for the very same question to the very same model.
+//! Keys are SHA-256 over the user, the provider, base URL, model, messages, tools, tool choice and effective
+//! sampling parameters, so an answer is reused only for the very same user asking the very same question of the
+//! very same model.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -112,10 +113,12 @@ pub(crate) fn question_digest(request: &ChatRequest) -> Key {
     h.finalize().into()
 }
 
-/// The key of the question for one link: who is asked (provider, base URL, model, effective parameters).
-pub(crate) fn key_for(link: &ProviderConfig, request: &ChatRequest, question: &Key) -> Key {
+/// The key of user `user`'s question for one link: who asks, who is asked (provider, base URL, model,
+/// effective parameters).
+pub(crate) fn key_for(user: i64, link: &ProviderConfig, request: &ChatRequest, question: &Key) -> Key {
     let params = link.params.under(request);
     let mut h = Sha256::new();
+    h.update(user.to_le_bytes());
     for part in [link.provider.name(), link.base_url.as_str(), link.model.as_str()] {
         h.update(part.as_bytes());
         h.update([0]);
@@ -176,13 +179,14 @@ mod tests {
         let link = ProviderConfig::new("deepseek", None, None, Some("k")).unwrap();
         let q = ChatRequest { messages: vec![Message::user("hi")], ..ChatRequest::default() };
         let d = question_digest(&q);
-        let base = key_for(&link, &q, &d);
-        assert_eq!(base, key_for(&link, &q, &question_digest(&q.clone())));
+        let base = key_for(1, &link, &q, &d);
+        assert_eq!(base, key_for(1, &link, &q, &question_digest(&q.clone())));
+        assert_ne!(base, key_for(2, &link, &q, &d), "another user");
         let other_model = ProviderConfig { model: "deepseek-reasoner".into(), ..link.clone() };
-        assert_ne!(base, key_for(&other_model, &q, &d));
+        assert_ne!(base, key_for(1, &other_model, &q, &d));
         let hot = ChatRequest { temperature: Some(1.5), ..q.clone() };
-        assert_ne!(base, key_for(&link, &hot, &question_digest(&hot)));
+        assert_ne!(base, key_for(1, &link, &hot, &question_digest(&hot)));
         let other_q = ChatRequest { messages: vec![Message::user("hello")], ..ChatRequest::default() };
-        assert_ne!(base, key_for(&link, &other_q, &question_digest(&other_q)));
+        assert_ne!(base, key_for(1, &link, &other_q, &question_digest(&other_q)));
     }
 }

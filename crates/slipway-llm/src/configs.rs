@@ -10,14 +10,15 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
-use slipway_core::{Error, FieldError, Principal};
+use slipway_core::{Error, FieldError, Principal, Role};
+use slipway_outbound::OutboundPolicy;
 use slipway_store::llm::{LlmConfigRecord, LlmConfigRow};
 use slipway_store::{Db, Sealer};
 use tokio_util::sync::CancellationToken;
 
 use crate::chain::Chain;
 use crate::error::{LlmError, NOT_CONFIGURED};
-use crate::provider::{Params, Provider, ProviderConfig, Secret, normalize_base_url};
+use crate::provider::{Params, Provider, ProviderConfig, Reach, Secret, normalize_base_url};
 use crate::retry::RetryPolicy;
 use crate::runtime::{CallInfo, Runtime};
 use crate::types::{ChatRequest, Message};
@@ -227,6 +228,13 @@ fn check_base(base: Option<&str>, provider: Option<Provider>, errors: &mut Vec<F
     }
 }
 
+/// The outbound policy's verdict on a base URL a user gives, as a validation error on `api_base`.
+fn check_reach(base: Option<&str>, policy: &OutboundPolicy, admin: bool, errors: &mut Vec<FieldError>) {
+    if let Some(Err(refusal)) = base.map(|b| policy.check_url_to_save(b, admin)) {
+        errors.push(refusal.field_error("api_base"));
+    }
+}
+
 impl LlmConfigs {
     pub(crate) fn new(db: Db, sealer: Sealer, runtime: Arc<Runtime>) -> Self {
         Self { db, sealer, runtime }
@@ -297,6 +305,7 @@ impl LlmConfigs {
             errors.push(FieldError::body("api_key", "missing", "this provider needs an API key"));
         }
         let api_base = check_base(input.api_base.as_deref(), provider, &mut errors);
+        check_reach(api_base.as_deref(), &self.runtime.settings.outbound, who.is_admin(), &mut errors);
         let params = input.config.unwrap_or_default();
         check_params(&params, &mut errors);
         let (Some(provider), Some(model), true) = (provider, model, errors.is_empty()) else {
@@ -370,7 +379,11 @@ impl LlmConfigs {
             errors.push(FieldError::body("api_key", "missing", "this provider needs an API key"));
         }
         let api_base = match &c.api_base {
-            Some(b) => check_base(Some(b), provider, &mut errors),
+            Some(b) => {
+                let base = check_base(Some(b), provider, &mut errors);
+                check_reach(base.as_deref(), &self.runtime.settings.outbound, who.is_admin(), &mut errors);
+                base
+            }
             // Another provider's URL would be wrong for the new one.
             None if provider_changed => check_base(None, provider, &mut errors),
             None => {
@@ -402,21 +415,26 @@ impl LlmConfigs {
         if self.db.delete_llm_config(who.user_id, id).await? { Ok(()) } else { Err(not_found()) }
     }
 
-    /// Calls the configuration alone (no fallback, no cache, no retry) with a tiny question. A configuration the
-    /// provider refuses is [`Error::InvalidConfiguration`]; an unreachable or failing provider is
-    /// [`Error::Unavailable`].
+    /// Calls the configuration alone (no fallback, no cache, no retry) with a tiny question. A base URL the
+    /// outbound policy refuses (checked again on the resolved address) is [`Error::Validation`] on `api_base`,
+    /// and nothing is sent; a configuration the provider refuses is [`Error::InvalidConfiguration`]; an
+    /// unreachable or failing provider is [`Error::Unavailable`].
     pub async fn test(&self, who: &Principal, id: i64, cancel: &CancellationToken) -> Result<TestOutcome, Error> {
         let record = self.db.llm_config(who.user_id, id).await?.ok_or_else(not_found)?;
-        let link = self.link(&record)?;
+        let link = self.link(&record, who.is_admin())?;
         let link = ProviderConfig { timeout: link.timeout.min(TEST_TIMEOUT), retry: RetryPolicy::none(), ..link };
         let request = ChatRequest {
             messages: vec![Message::user(TEST_PROMPT)],
             max_tokens: Some(TEST_MAX_TOKENS),
             ..ChatRequest::default()
         };
-        let call = CallInfo { user_id: Some(who.user_id), job_id: None, use_cache: false };
+        let call = CallInfo::for_user(who.user_id);
         let started = Instant::now();
-        let response = self.runtime.call(&Chain::single(link), &request, call, cancel, None).await?;
+        let response =
+            self.runtime.call(&Chain::single(link), &request, call, cancel, None).await.map_err(|e| match e {
+                LlmError::Refused { reason, .. } => reason.into_field_error("api_base"),
+                other => Error::from(other),
+            })?;
         Ok(TestOutcome {
             success: true,
             model: response.model,
@@ -425,8 +443,9 @@ impl LlmConfigs {
         })
     }
 
-    /// The runtime's link for a stored configuration: key opened, defaults and server limits applied.
-    fn link(&self, r: &LlmConfigRecord) -> Result<ProviderConfig, Error> {
+    /// The runtime's link for a stored configuration: key opened, defaults and server limits applied, policed
+    /// as its owner's (`admin`: an administrator's).
+    fn link(&self, r: &LlmConfigRecord, admin: bool) -> Result<ProviderConfig, Error> {
         let label = format!("LLM configuration {:?}", r.name);
         let key = match &r.api_key_sealed {
             Some(sealed) => Some(self.sealer.open(&key_context(r.user_id), sealed).map_err(|e| {
@@ -442,7 +461,8 @@ impl LlmConfigs {
                 other => Error::from(other),
             })?
             .with_params(params)
-            .with_label(label);
+            .with_label(label)
+            .with_reach(Reach::User { admin });
         Ok(self.runtime.settings.shape(link))
     }
 
@@ -450,7 +470,8 @@ impl LlmConfigs {
     pub async fn chain_for(&self, user_id: i64) -> Result<Chain, Error> {
         let mut links = Vec::with_capacity(2);
         if let Some(record) = self.db.default_llm_config(user_id).await? {
-            links.push(self.link(&record)?);
+            let admin = self.db.user_by_id(user_id).await?.is_some_and(|u| u.role == Role::Admin.as_str());
+            links.push(self.link(&record, admin)?);
         }
         if let Some(server) = &self.runtime.settings.server_default {
             links.push(server.clone());

@@ -18,6 +18,14 @@ pub enum LlmError {
     /// The request itself cannot be sent (no messages, a tool result answering no call): a caller's bug.
     #[error("invalid LLM request: {0}")]
     InvalidRequest(String),
+    /// The outbound policy refused the address a user's configuration points at (before any connection).
+    #[error("{provider}: api_base {reason}")]
+    Refused {
+        /// Which configuration was called (its label).
+        provider: String,
+        /// Why.
+        reason: slipway_outbound::Refusal,
+    },
     /// The provider could not be reached (connection refused, DNS, TLS, a connection cut mid-answer).
     #[error("LLM provider unreachable: {0}")]
     Unreachable(String),
@@ -62,7 +70,7 @@ impl LlmError {
     /// Whether the fault lies with the configuration (bad key, model, URL, or a request the provider refused).
     pub fn is_config_problem(&self) -> bool {
         match self {
-            Self::InvalidConfig(_) => true,
+            Self::InvalidConfig(_) | Self::Refused { .. } => true,
             Self::Status { status, .. } => (400..500).contains(status) && *status != 429,
             _ => false,
         }
@@ -80,6 +88,7 @@ impl From<LlmError> for Error {
         match e {
             LlmError::NotConfigured => Error::Unavailable(NOT_CONFIGURED.to_owned()),
             LlmError::InvalidConfig(msg) => Error::InvalidConfiguration(msg),
+            refused @ LlmError::Refused { .. } => Error::InvalidConfiguration(refused.to_string()),
             LlmError::InvalidRequest(msg) => Error::Internal(format!("invalid LLM request: {msg}")),
             LlmError::Status { provider, status: status @ (401 | 403), message } => Error::InvalidConfiguration(
                 format!("{provider}: the provider rejected the API key (HTTP {status}): {message}"),

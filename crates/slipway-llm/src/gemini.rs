@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use crate::error::LlmError;
 use crate::provider::ProviderConfig;
-use crate::types::{ChatRequest, Role, ToolCall, Usage};
+use crate::types::{ChatRequest, Role, ToolCall, ToolChoice, Usage};
 use crate::wire::{Answer, call_names, new_call_id, parse_json};
 
 /// The request of a call.
@@ -56,6 +56,7 @@ pub(crate) fn body(link: &ProviderConfig, request: &ChatRequest) -> Result<Value
             .map(|t| json!({"name": t.name, "description": t.description, "parameters": schema(&t.parameters)}))
             .collect();
         o.insert("tools".into(), json!([{ "functionDeclarations": declarations }]));
+        o.insert("toolConfig".into(), json!({"functionCallingConfig": function_calling(&request.tool_choice)}));
     }
     let mut generation = Map::new();
     if let Some(t) = params.temperature {
@@ -71,6 +72,17 @@ pub(crate) fn body(link: &ProviderConfig, request: &ChatRequest) -> Result<Value
         o.insert("generationConfig".into(), Value::Object(generation));
     }
     Ok(Value::Object(o))
+}
+
+/// `functionCallingConfig`: mode `AUTO`, `NONE` or `ANY`, the latter with the one allowed function for a
+/// named tool.
+fn function_calling(choice: &ToolChoice) -> Value {
+    match choice {
+        ToolChoice::Auto => json!({"mode": "AUTO"}),
+        ToolChoice::None => json!({"mode": "NONE"}),
+        ToolChoice::Required => json!({"mode": "ANY"}),
+        ToolChoice::Tool(name) => json!({"mode": "ANY", "allowedFunctionNames": [name]}),
+    }
 }
 
 /// A JSON Schema without the keywords Gemini's OpenAPI-subset schemas refuse (`$schema`, `additionalProperties`…).
@@ -267,6 +279,31 @@ pub(crate) fn decode(label: &str, body: &[u8]) -> Result<Answer, LlmError> {
 mod tests {
     use super::*;
     use crate::types::{Message, ToolSpec};
+
+    fn with_choice(tool_choice: ToolChoice, tools: bool) -> ChatRequest {
+        let add = ToolSpec { name: "add".into(), description: "adds".into(), parameters: json!({"type": "object"}) };
+        ChatRequest {
+            messages: vec![Message::user("1+1?")],
+            tools: if tools { vec![add] } else { vec![] },
+            tool_choice,
+            ..ChatRequest::default()
+        }
+    }
+
+    #[test]
+    fn tool_choice_is_sent_as_function_calling_config_only_with_tools() {
+        let link = ProviderConfig::new("google", None, None, Some("k")).unwrap();
+        let b = |c: ToolChoice| body(&link, &with_choice(c, true)).unwrap()["toolConfig"].clone();
+        let mode = |m: &str| json!({"functionCallingConfig": {"mode": m}});
+        assert_eq!(b(ToolChoice::Auto), mode("AUTO"));
+        assert_eq!(b(ToolChoice::None), mode("NONE"));
+        assert_eq!(b(ToolChoice::Required), mode("ANY"));
+        assert_eq!(
+            b(ToolChoice::Tool("add".into())),
+            json!({"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": ["add"]}})
+        );
+        assert!(body(&link, &with_choice(ToolChoice::Required, false)).unwrap().get("toolConfig").is_none());
+    }
 
     #[test]
     fn roles_system_tools_and_function_responses_by_name() {

@@ -2,6 +2,11 @@
 //! tool calls included), retries with backoff, fallback chains, an in-memory response cache, usage and cost
 //! rows written off the call's path, and each user's provider configurations with sealed API keys.
 //!
+//! A user's own configuration reaches only what the outbound policy ([`LlmSettings::outbound`], from
+//! `outbound_allow`) allows: its base URL is checked when saved, and again on every call, on the resolved address
+//! at connect time (administrators may reach internal addresses). The server default is the operator's and is
+//! trusted.
+//!
 //! Callers build or look up a [`Chain`] ([`Llm::chain_for`]) and call [`Llm::chat`] or [`Llm::chat_stream`]
 //! with a [`CancellationToken`]; failures are [`LlmError`]s that convert into `slipway_core::Error`.
 
@@ -39,7 +44,7 @@ pub use chain::Chain;
 pub use configs::{LlmConfigChanges, LlmConfigView, LlmConfigs, NewLlmConfig, ParamsPatch, TEST_PROMPT, TestOutcome};
 pub use error::{LlmError, NOT_CONFIGURED, is_llm_failure};
 pub use prices::{Price, PriceTable};
-pub use provider::{Params, Protocol, Provider, ProviderConfig, Secret, normalize_base_url};
+pub use provider::{Params, Protocol, Provider, ProviderConfig, Reach, Secret, normalize_base_url};
 pub use retry::RetryPolicy;
 pub use runtime::CallInfo;
 pub use settings::{LlmSettings, SERVER_DEFAULT_LABEL};
@@ -63,14 +68,19 @@ impl Llm {
         // reqwest is built without a crypto provider of its own; make sure ring is installed (a no-op when the
         // binary or a test already did).
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
-            .connect_timeout(settings.connect_timeout)
-            .pool_idle_timeout(Duration::from_secs(60))
-            .user_agent(concat!("slipway/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::Internal(format!("cannot build the HTTP client for LLM providers: {e}")))?;
+        let build = |builder: reqwest::ClientBuilder| {
+            builder
+                .connect_timeout(settings.connect_timeout)
+                .pool_idle_timeout(Duration::from_secs(60))
+                .user_agent(concat!("slipway/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|e| Error::Internal(format!("cannot build the HTTP client for LLM providers: {e}")))
+        };
+        let client = build(reqwest::Client::builder())?;
+        let policed = build(settings.outbound.client_builder(false))?;
         let runtime = Arc::new(Runtime {
             client,
+            policed,
             cache: ResponseCache::new(settings.cache_entries, settings.cache_ttl),
             usage: UsageRecorder::start(db.clone()),
             settings,

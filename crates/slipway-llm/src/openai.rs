@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use crate::error::LlmError;
 use crate::provider::ProviderConfig;
 use crate::transport::error_message;
-use crate::types::{ChatRequest, Message, Role, ToolCall, Usage};
+use crate::types::{ChatRequest, Message, Role, ToolCall, ToolChoice, Usage};
 use crate::wire::{Answer, new_call_id, parse_arguments, parse_json, status_of_error_type};
 
 /// The request of a call.
@@ -55,12 +55,23 @@ pub(crate) fn body(link: &ProviderConfig, request: &ChatRequest, stream: bool) -
             })
             .collect();
         o.insert("tools".into(), Value::Array(tools));
+        o.insert("tool_choice".into(), tool_choice(&request.tool_choice));
     }
     if stream {
         o.insert("stream".into(), json!(true));
         o.insert("stream_options".into(), json!({"include_usage": true}));
     }
     Value::Object(o)
+}
+
+/// `tool_choice`: `"auto"`, `"none"`, `"required"`, or the function to call.
+fn tool_choice(choice: &ToolChoice) -> Value {
+    match choice {
+        ToolChoice::Auto => json!("auto"),
+        ToolChoice::None => json!("none"),
+        ToolChoice::Required => json!("required"),
+        ToolChoice::Tool(name) => json!({"type": "function", "function": {"name": name}}),
+    }
 }
 
 fn message(m: &Message) -> Value {
@@ -317,6 +328,26 @@ mod tests {
 
     fn link() -> ProviderConfig {
         ProviderConfig::new("deepseek", None, Some("http://127.0.0.1:9"), Some("k")).unwrap()
+    }
+
+    fn with_choice(tool_choice: ToolChoice, tools: bool) -> ChatRequest {
+        let add = ToolSpec { name: "add".into(), description: "adds".into(), parameters: json!({"type": "object"}) };
+        ChatRequest {
+            messages: vec![Message::user("1+1?")],
+            tools: if tools { vec![add] } else { vec![] },
+            tool_choice,
+            ..ChatRequest::default()
+        }
+    }
+
+    #[test]
+    fn tool_choice_is_sent_in_openai_form_only_with_tools() {
+        let b = |c: ToolChoice| body(&link(), &with_choice(c, true), false)["tool_choice"].clone();
+        assert_eq!(b(ToolChoice::Auto), json!("auto"));
+        assert_eq!(b(ToolChoice::None), json!("none"));
+        assert_eq!(b(ToolChoice::Required), json!("required"));
+        assert_eq!(b(ToolChoice::Tool("add".into())), json!({"type": "function", "function": {"name": "add"}}));
+        assert!(body(&link(), &with_choice(ToolChoice::None, false), false).get("tool_choice").is_none());
     }
 
     #[test]

@@ -272,6 +272,19 @@ impl Params {
     }
 }
 
+/// Who chose a configuration's base URL, and so whether the outbound policy applies to it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Reach {
+    /// The operator (the server default, `SLIPWAY_LLM_*`) or code: trusted, any address.
+    #[default]
+    Trusted,
+    /// A user (their own LLM configuration): the outbound policy applies, administrators excepted.
+    User {
+        /// Whether the user is an administrator (who may reach internal addresses).
+        admin: bool,
+    },
+}
+
 /// Everything needed to call one provider: what the runtime tries, one link of a [`crate::Chain`].
 #[derive(Debug, Clone)]
 pub struct ProviderConfig {
@@ -291,6 +304,8 @@ pub struct ProviderConfig {
     pub retry: RetryPolicy,
     /// Names the configuration in error messages (`LLM configuration "mine"`, `the server default`).
     pub label: String,
+    /// Whether the outbound policy applies to its base URL (trusted unless it is a user's configuration).
+    pub reach: Reach,
 }
 
 impl ProviderConfig {
@@ -330,6 +345,7 @@ impl ProviderConfig {
             timeout: Duration::from_secs(120),
             retry: RetryPolicy::default(),
             label: format!("provider {p}"),
+            reach: Reach::Trusted,
         })
     }
 
@@ -348,6 +364,12 @@ impl ProviderConfig {
     /// With a retry policy.
     pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
+        self
+    }
+
+    /// With the reach of whoever chose its base URL.
+    pub fn with_reach(mut self, reach: Reach) -> Self {
+        self.reach = reach;
         self
     }
 

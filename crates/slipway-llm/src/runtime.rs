@@ -12,40 +12,59 @@ use tokio_util::sync::CancellationToken;
 use crate::cache::{Key, ResponseCache, key_for, question_digest};
 use crate::chain::Chain;
 use crate::error::LlmError;
-use crate::provider::ProviderConfig;
+use crate::provider::{ProviderConfig, Reach};
 use crate::settings::LlmSettings;
 use crate::transport::{self, Failure, describe};
 use crate::types::{ChatRequest, ChatResponse, Usage};
 use crate::usage::UsageRecorder;
 use crate::wire::{self, Answer, StreamDecoder};
 
-/// Who a call is for, and whether it may be answered from the cache.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Who a call is for, and whether it may be answered from the response cache. By default nothing is cached:
+/// a caller opts in with `use_cache` (a plain chat turn), and for a request with tools also with
+/// `cache_tool_turns`. The cache is per user: a call without `user_id` is never cached, and one user's answer
+/// never answers another. The server's `llm_cache` switch can refuse every opt-in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CallInfo {
-    /// The user the call is made for (usage rows are theirs).
+    /// The user the call is made for (usage rows and cached answers are theirs).
     pub user_id: Option<i64>,
     /// The job the call serves.
     pub job_id: Option<i64>,
-    /// Whether the response cache may answer (and keep the answer).
+    /// Whether the response cache may answer (and keep the answer) of a request without tools.
     pub use_cache: bool,
-}
-
-impl Default for CallInfo {
-    fn default() -> Self {
-        Self { user_id: None, job_id: None, use_cache: true }
-    }
+    /// Whether a request with tools may be cached too (needs `use_cache` as well). Off by default: a replayed
+    /// tool call would run the tool's effect again from a stale decision.
+    pub cache_tool_turns: bool,
 }
 
 impl CallInfo {
-    /// A cached call for `user_id`.
+    /// An uncached call for `user_id`.
     pub fn for_user(user_id: i64) -> Self {
         Self { user_id: Some(user_id), ..Self::default() }
     }
+
+    /// The same call, allowed to use the cache for requests without tools.
+    pub fn cached(self) -> Self {
+        Self { use_cache: true, ..self }
+    }
+
+    /// The same call, allowed to use the cache for requests with tools as well.
+    pub fn cached_with_tools(self) -> Self {
+        Self { use_cache: true, cache_tool_turns: true, ..self }
+    }
+
+    /// The user whose cache may answer `request`, when the caller allowed it.
+    fn cache_user(&self, request: &ChatRequest) -> Option<i64> {
+        let allowed = self.use_cache && (request.tools.is_empty() || self.cache_tool_turns);
+        self.user_id.filter(|_| allowed)
+    }
 }
 
-/// What every call shares: the HTTP client, the cache, the usage writer and the settings.
+/// What every call shares: the HTTP clients, the cache, the usage writer and the settings.
 pub(crate) struct Runtime {
+    /// For trusted links (the server default) and administrators' configurations.
     pub client: reqwest::Client,
+    /// For users' configurations: every resolved address checked by the outbound policy.
+    pub policed: reqwest::Client,
     pub cache: ResponseCache,
     pub usage: UsageRecorder,
     pub settings: LlmSettings,
@@ -70,14 +89,15 @@ impl Runtime {
         if cancel.is_cancelled() {
             return Err(LlmError::Cancelled);
         }
-        let caching = call.use_cache && self.cache.enabled();
-        let keys: Vec<Key> = if caching {
-            let question = question_digest(request);
-            chain.links().iter().map(|link| key_for(link, request, &question)).collect()
-        } else {
-            Vec::new()
+        let cache_user = call.cache_user(request).filter(|_| self.settings.cache_allowed && self.cache.enabled());
+        let keys: Vec<Key> = match cache_user {
+            Some(user) => {
+                let question = question_digest(request);
+                chain.links().iter().map(|link| key_for(user, link, request, &question)).collect()
+            }
+            None => Vec::new(),
         };
-        if caching {
+        if cache_user.is_some() {
             let hit = self.cache.get(&keys);
             self.cache.count(hit.is_some());
             if let Some(mut response) = hit {
@@ -175,9 +195,24 @@ impl Runtime {
         }
     }
 
+    /// The client for a link, after the outbound policy's check of a user's base URL (scheme, IP literals,
+    /// ports); the policed client then checks every address the name resolves to when it connects.
+    fn client_for(&self, link: &ProviderConfig) -> Result<&reqwest::Client, LlmError> {
+        match link.reach {
+            Reach::Trusted => Ok(&self.client),
+            Reach::User { admin } => {
+                self.settings
+                    .outbound
+                    .check_str(&link.base_url, admin)
+                    .map_err(|reason| LlmError::Refused { provider: link.label.clone(), reason })?;
+                Ok(if admin { &self.client } else { &self.policed })
+            }
+        }
+    }
+
     /// One request for a whole answer, within the link's timeout.
     async fn once(&self, link: &ProviderConfig, request: &ChatRequest) -> Result<Answer, Failure> {
-        let builder = wire::build(&self.client, link, request, false)?;
+        let builder = wire::build(self.client_for(link)?, link, request, false)?;
         let exchange = async {
             let response = transport::send(link, builder).await?;
             let body = response.bytes().await.map_err(|e| LlmError::Unreachable(describe(link, &e)))?;
@@ -194,7 +229,7 @@ impl Runtime {
         tx: &mpsc::Sender<String>,
         delivered: &mut bool,
     ) -> Result<Answer, Failure> {
-        let builder = wire::build(&self.client, link, request, true)?;
+        let builder = wire::build(self.client_for(link)?, link, request, true)?;
         let response = tokio::time::timeout(link.timeout, transport::send(link, builder))
             .await
             .map_err(|_| Failure::from(LlmError::Timeout))??;

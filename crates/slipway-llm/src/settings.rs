@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use slipway_core::config::LlmConfig;
+use slipway_outbound::OutboundPolicy;
 
 use crate::prices::PriceTable;
 use crate::provider::ProviderConfig;
@@ -22,12 +23,16 @@ pub struct LlmSettings {
     pub connect_timeout: Duration,
     /// Retries of one provider within a call.
     pub retry: RetryPolicy,
+    /// Whether calls that ask for the response cache may use it (`llm_cache`; off: no call is cached).
+    pub cache_allowed: bool,
     /// Entries of the response cache; 0 switches it off.
     pub cache_entries: usize,
     /// How long a cached answer is reused.
     pub cache_ttl: Duration,
     /// Prices per model.
     pub prices: PriceTable,
+    /// Where users' own configurations may connect (`outbound_allow`); the server default is trusted.
+    pub outbound: OutboundPolicy,
 }
 
 impl Default for LlmSettings {
@@ -37,9 +42,11 @@ impl Default for LlmSettings {
             timeout: Duration::from_secs(120),
             connect_timeout: Duration::from_secs(10),
             retry: RetryPolicy::default(),
+            cache_allowed: true,
             cache_entries: 1000,
             cache_ttl: Duration::from_secs(3600),
             prices: PriceTable::built_in(),
+            outbound: OutboundPolicy::default(),
         }
     }
 }
@@ -80,7 +87,15 @@ impl LlmSettings {
                     .with_label(SERVER_DEFAULT_LABEL),
             ),
         };
-        Ok(Self { server_default, timeout, retry, cache_entries: c.cache, prices, ..Self::default() })
+        Ok(Self {
+            server_default,
+            timeout,
+            retry,
+            cache_allowed: c.cache,
+            cache_entries: c.cache_entries,
+            prices,
+            ..Self::default()
+        })
     }
 
     /// A user's stored configuration turned into a link with this server's timeout and retries.
@@ -98,6 +113,10 @@ mod tests {
         let none = LlmSettings::from_config(&LlmConfig::default()).unwrap();
         assert!(none.server_default.is_none());
         assert_eq!((none.cache_entries, none.retry.attempts, none.timeout), (1000, 3, Duration::from_secs(120)));
+        assert!(none.cache_allowed && none.outbound.is_strict());
+        let off = LlmSettings::from_config(&LlmConfig { cache: false, cache_entries: 7, ..LlmConfig::default() });
+        let off = off.unwrap();
+        assert_eq!((off.cache_allowed, off.cache_entries), (false, 7));
         let c = LlmConfig {
             provider: Some("deepseek".into()),
             api_key: Some("sk-1".into()),

@@ -1,5 +1,8 @@
 //! Sending one request to a provider: status classification, error messages out of error bodies, `Retry-After`,
-//! and transport errors that never show the request URL (Gemini's carries the key).
+//! refusals of the outbound policy, and transport errors that never show the request URL (Gemini's carries the
+//! key). Error bodies are summarized, never echoed: only the message field of a provider's JSON error shape,
+//! short and without control characters, else just the status, so a URL pointing at some other service cannot
+//! read that service's answer through our errors.
 
 use std::time::Duration;
 
@@ -25,14 +28,14 @@ impl From<LlmError> for Failure {
 }
 
 /// Longest provider error text kept in messages.
-const MAX_MESSAGE: usize = 300;
+const MAX_MESSAGE: usize = 200;
 
 /// Sends the request; a non-2xx answer becomes [`LlmError::Status`] with the provider's message.
 pub(crate) async fn send(
     link: &ProviderConfig,
     request: reqwest::RequestBuilder,
 ) -> Result<reqwest::Response, Failure> {
-    let response = request.send().await.map_err(|e| LlmError::Unreachable(describe(link, &e)))?;
+    let response = request.send().await.map_err(|e| transport_error(link, &e))?;
     let status = response.status();
     if status.is_success() {
         return Ok(response);
@@ -45,6 +48,15 @@ pub(crate) async fn send(
         error: LlmError::Status { provider: link.label.clone(), status: status.as_u16(), message },
         retry_after,
     })
+}
+
+/// A failed send: the outbound policy's refusal (from the resolver or a redirect) when it was one, else
+/// the provider is unreachable.
+pub(crate) fn transport_error(link: &ProviderConfig, e: &reqwest::Error) -> LlmError {
+    match slipway_outbound::Refusal::find(e) {
+        Some(reason) => LlmError::Refused { provider: link.label.clone(), reason: reason.clone() },
+        None => LlmError::Unreachable(describe(link, e)),
+    }
 }
 
 /// A transport error for people: which configuration, and what happened, without the URL.
@@ -78,22 +90,21 @@ fn host_of(base: &str) -> String {
         .unwrap_or_else(|| "?".to_owned())
 }
 
-/// The message inside a provider's error body: OpenAI's and Gemini's `{error: {message}}`, Anthropic's
-/// `{type: error, error: {message}}`, `{message}`, `{detail}`, `{error: "…"}`, or the text itself.
+/// The message inside a provider's JSON error body: OpenAI's and Gemini's `{error: {message}}`, Anthropic's
+/// `{type: error, error: {message}}`, `{message}`, `{detail}`, `{error: "…"}`; anything else (HTML, plain
+/// text, other JSON) gives `None`, so the caller says only the status.
 pub(crate) fn error_message(body: &str) -> Option<String> {
-    let body = body.trim();
-    if body.is_empty() {
-        return None;
-    }
-    let from_json = serde_json::from_str::<Value>(body).ok().and_then(|v| {
-        let pick = |v: &Value| v.as_str().map(str::to_owned);
-        v.pointer("/error/message")
-            .and_then(pick)
-            .or_else(|| v.get("error").and_then(pick))
-            .or_else(|| v.get("message").and_then(pick))
-            .or_else(|| v.get("detail").and_then(pick))
-    });
-    Some(truncate(&from_json.unwrap_or_else(|| body.to_owned())))
+    let v = serde_json::from_str::<Value>(body.trim()).ok()?;
+    let pick = |v: &Value| v.as_str().map(str::to_owned);
+    let message = v
+        .pointer("/error/message")
+        .and_then(pick)
+        .or_else(|| v.get("error").and_then(pick))
+        .or_else(|| v.get("message").and_then(pick))
+        .or_else(|| v.get("detail").and_then(pick))?;
+    let clean: String = message.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let clean = clean.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!clean.is_empty()).then(|| truncate(&clean))
 }
 
 /// At most [`MAX_MESSAGE`] characters, on a character boundary.
@@ -122,8 +133,11 @@ mod tests {
         );
         assert_eq!(m(r#"{"detail":"nope"}"#), "nope");
         assert_eq!(m(r#"{"error":"model not found"}"#), "model not found");
-        assert_eq!(m("Bad Gateway"), "Bad Gateway");
+        assert_eq!(error_message("Bad Gateway"), None, "plain text is not echoed");
+        assert_eq!(error_message("<html><body>db password: hunter2</body></html>"), None);
+        assert_eq!(error_message(r#"{"rows":[{"secret":"x"}]}"#), None, "JSON of another shape is not echoed");
         assert_eq!(error_message("  "), None);
-        assert_eq!(m(&"é".repeat(400)).chars().count(), 301);
+        assert_eq!(m(&format!("{{\"message\":\"{}\"}}", "é".repeat(400))).chars().count(), 201);
+        assert_eq!(m(r#"{"error":{"message":"line1\nline2\u0007"}}"#), "line1 line2");
     }
 }

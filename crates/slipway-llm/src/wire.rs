@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::error::LlmError;
 use crate::provider::{Protocol, ProviderConfig};
-use crate::types::{ChatRequest, Role, ToolCall, Usage};
+use crate::types::{ChatRequest, Role, ToolCall, ToolChoice, Usage};
 use crate::{anthropic, gemini, openai};
 
 /// A provider's answer, decoded.
@@ -110,11 +110,17 @@ pub(crate) fn new_call_id() -> String {
     format!("call_{}", &id[..24])
 }
 
-/// Parses a JSON body into `T`, naming what was being read when it does not fit.
+/// Parses a JSON body into `T`, naming what was being read when it does not fit (where, not what: the body
+/// itself is never echoed).
 pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T, LlmError> {
     serde_json::from_slice(bytes).map_err(|e| {
-        let head: String = String::from_utf8_lossy(bytes).chars().take(120).collect();
-        LlmError::Malformed(format!("{what} is not the expected JSON ({e}): {head}"))
+        let problem = match e.classify() {
+            serde_json::error::Category::Syntax => "not JSON",
+            serde_json::error::Category::Eof => "cut short",
+            serde_json::error::Category::Data | serde_json::error::Category::Io => "not the expected shape",
+        };
+        let (line, column, size) = (e.line(), e.column(), bytes.len());
+        LlmError::Malformed(format!("{what} is {problem} (at line {line} column {column} of {size} bytes)"))
     })
 }
 
@@ -136,7 +142,19 @@ pub(crate) fn validate(request: &ChatRequest) -> Result<(), LlmError> {
             return Err(LlmError::InvalidRequest(format!("tool name {:?} must match [a-zA-Z0-9_-]{{1,64}}", t.name)));
         }
     }
-    Ok(())
+    match &request.tool_choice {
+        ToolChoice::Tool(name) if !request.tools.iter().any(|t| &t.name == name) => {
+            let offered: Vec<&str> = request.tools.iter().map(|t| t.name.as_str()).collect();
+            Err(LlmError::InvalidRequest(format!(
+                "tool_choice names tool {name:?}, which is not among the request's tools [{}]",
+                offered.join(", ")
+            )))
+        }
+        ToolChoice::Required if request.tools.is_empty() => {
+            Err(LlmError::InvalidRequest("tool_choice required needs at least one tool".into()))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The tool name of every call id the assistant made in the conversation (Gemini answers by name).
@@ -172,6 +190,17 @@ mod tests {
     }
 
     #[test]
+    fn unparseable_bodies_are_described_not_echoed() {
+        let err = parse_json::<Vec<u32>>("the answer", br#"{"secret":"hunter2"}"#).unwrap_err();
+        assert_eq!(
+            err,
+            LlmError::Malformed("the answer is not the expected shape (at line 1 column 0 of 20 bytes)".into())
+        );
+        let err = parse_json::<Value>("the answer", b"<html>hunter2</html>").unwrap_err();
+        assert!(!err.to_string().contains("hunter2") && err.to_string().contains("not JSON"), "{err}");
+    }
+
+    #[test]
     fn requests_are_checked() {
         let ok = ChatRequest { messages: vec![Message::user("hi")], ..ChatRequest::default() };
         assert!(validate(&ok).is_ok());
@@ -183,7 +212,32 @@ mod tests {
         );
         let bad_tool =
             ToolSpec { name: "has space".into(), description: String::new(), parameters: serde_json::json!({}) };
-        assert!(validate(&ChatRequest { tools: vec![bad_tool], ..ok }).is_err());
+        assert!(validate(&ChatRequest { tools: vec![bad_tool], ..ok.clone() }).is_err());
         assert!(new_call_id().starts_with("call_") && new_call_id().len() == 29);
+    }
+
+    #[test]
+    fn a_forced_tool_must_be_offered() {
+        let tool = ToolSpec { name: "add".into(), description: String::new(), parameters: serde_json::json!({}) };
+        let req = |tools: Vec<ToolSpec>, tool_choice| ChatRequest {
+            messages: vec![Message::user("q")],
+            tools,
+            tool_choice,
+            ..ChatRequest::default()
+        };
+        assert!(validate(&req(vec![tool.clone()], ToolChoice::Tool("add".into()))).is_ok());
+        let err = validate(&req(vec![tool.clone()], ToolChoice::Tool("mul".into()))).unwrap_err();
+        assert_eq!(
+            err,
+            LlmError::InvalidRequest(
+                "tool_choice names tool \"mul\", which is not among the request's tools [add]".into()
+            )
+        );
+        assert!(validate(&req(vec![], ToolChoice::Tool("add".into()))).is_err());
+        assert!(validate(&req(vec![], ToolChoice::Required)).is_err());
+        assert!(
+            validate(&req(vec![], ToolChoice::None)).is_ok()
+                && validate(&req(vec![tool], ToolChoice::Required)).is_ok()
+        );
     }
 }

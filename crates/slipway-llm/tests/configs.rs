@@ -46,7 +46,7 @@ async fn sealed_column(db: &Db, id: i64) -> Option<String> {
 
 backend_tests! {
     async fn keys_are_sealed_at_rest_and_never_shown(db: Db) {
-        let llm = llm_on(db.clone(), LlmSettings::default()).await;
+        let llm = llm_on(db.clone(), common::settings()).await;
         let ann = principal(user(&db, "ann").await);
         let input = deepseek("My DeepSeek", true);
         assert!(!format!("{input:?}").contains(KEY));
@@ -65,7 +65,7 @@ backend_tests! {
         assert_eq!(chain.links()[0].api_key.as_ref().map(Secret::expose), Some(KEY), "opened for the call");
         assert!(!format!("{chain:?}").contains(KEY));
         // Another server secret cannot open it: the configuration is reported, not a panic.
-        let stranger = slipway_llm::Llm::new(db.clone(), LlmSettings::default(), Sealer::from_secret("another secret of 32+ characters!")).await.unwrap();
+        let stranger = slipway_llm::Llm::new(db.clone(), common::settings(), Sealer::from_secret("another secret of 32+ characters!")).await.unwrap();
         match stranger.chain_for(ann.user_id).await.unwrap_err() {
             Error::InvalidConfiguration(m) => assert!(m.contains("My DeepSeek") && m.contains("set the key again"), "{m}"),
             other => panic!("{other:?}"),
@@ -73,7 +73,7 @@ backend_tests! {
     }
 
     async fn each_user_has_at_most_one_default(db: Db) {
-        let llm = llm_on(db.clone(), LlmSettings::default()).await;
+        let llm = llm_on(db.clone(), common::settings()).await;
         let ann = principal(user(&db, "ann").await);
         let a = llm.configs().create(&ann, deepseek("a", true)).await.unwrap();
         let b = llm.configs().create(&ann, deepseek("b", true)).await.unwrap();
@@ -99,7 +99,7 @@ backend_tests! {
     }
 
     async fn a_user_sees_and_changes_only_their_own(db: Db) {
-        let llm = llm_on(db.clone(), LlmSettings::default()).await;
+        let llm = llm_on(db.clone(), common::settings()).await;
         let ann = principal(user(&db, "ann").await);
         let bob = principal(user(&db, "bob").await);
         let mine = llm.configs().create(&ann, deepseek("mine", true)).await.unwrap();
@@ -116,7 +116,7 @@ backend_tests! {
     }
 
     async fn bad_configurations_name_their_fields(db: Db) {
-        let llm = llm_on(db.clone(), LlmSettings::default()).await;
+        let llm = llm_on(db.clone(), common::settings()).await;
         let ann = principal(user(&db, "ann").await);
         let bad = NewLlmConfig {
             name: " ".into(),
@@ -141,7 +141,7 @@ backend_tests! {
     }
 
     async fn updates_change_only_what_they_name(db: Db) {
-        let llm = llm_on(db.clone(), LlmSettings::default()).await;
+        let llm = llm_on(db.clone(), common::settings()).await;
         let ann = principal(user(&db, "ann").await);
         let v = llm.configs().create(&ann, deepseek("mine", true)).await.unwrap();
         let sealed = sealed_column(&db, v.id).await;
@@ -170,12 +170,12 @@ backend_tests! {
     async fn the_chain_is_the_users_default_then_the_servers(db: Db) {
         let mock = MockProvider::start().await;
         let ann = principal(user(&db, "ann").await);
-        let none = llm_on(db.clone(), LlmSettings::default()).await;
+        let none = llm_on(db.clone(), common::settings()).await;
         match none.chain_for(ann.user_id).await.unwrap_err() {
             Error::Unavailable(m) => assert_eq!(m, NOT_CONFIGURED),
             other => panic!("{other:?}"),
         }
-        let settings = LlmSettings { server_default: Some(mock.config("google").with_label(SERVER_DEFAULT_LABEL)), ..LlmSettings::default() };
+        let settings = LlmSettings { server_default: Some(mock.config("google").with_label(SERVER_DEFAULT_LABEL)), ..common::settings() };
         let llm = llm_on(db.clone(), settings).await;
         let only_server = llm.chain_for(ann.user_id).await.unwrap();
         assert_eq!(only_server.links().len(), 1);
@@ -198,7 +198,7 @@ backend_tests! {
     async fn a_test_calls_the_configuration_alone(db: Db) {
         let mock = MockProvider::start().await;
         let fallback = MockProvider::start().await;
-        let settings = LlmSettings { server_default: Some(fallback.config("deepseek")), ..LlmSettings::default() };
+        let settings = LlmSettings { server_default: Some(fallback.config("deepseek")), ..common::settings() };
         let llm = llm_on(db.clone(), settings).await;
         let ann = principal(user(&db, "ann").await);
         let cfg = NewLlmConfig { api_base: Some(mock.url()), ..deepseek("mine", false) };

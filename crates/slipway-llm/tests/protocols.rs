@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 const PROVIDERS: [&str; 3] = ["deepseek", "anthropic", "google"];
 
 fn no_cache() -> CallInfo {
-    CallInfo { use_cache: false, ..CallInfo::default() }
+    CallInfo::default()
 }
 
 /// Checks the protocol-specific parts of a request: path, authentication, where the system prompt went.

@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 fn no_cache() -> CallInfo {
-    CallInfo { use_cache: false, ..CallInfo::default() }
+    CallInfo::default()
 }
 
 #[tokio::test]
@@ -143,7 +143,10 @@ async fn malformed_answers_are_clear_errors() {
         let chain = Chain::single(mock.config(provider));
         mock.push(MockReply::malformed("{\"choices\": [oops"));
         let err = llm.chat(&chain, ask("hi"), no_cache(), &CancellationToken::new()).await.unwrap_err();
-        assert!(matches!(&err, LlmError::Malformed(m) if m.contains("not the expected JSON")), "{provider}: {err}");
+        assert!(
+            matches!(&err, LlmError::Malformed(m) if m.contains("is not JSON") && !m.contains("oops")),
+            "{provider}: {err}"
+        );
         mock.push(MockReply::malformed("this is not JSON"));
         let (tx, _rx) = mpsc::channel(8);
         let err = llm.chat_stream(&chain, ask("hi"), no_cache(), &CancellationToken::new(), tx).await.unwrap_err();

@@ -12,6 +12,7 @@ use slipway_http::{AppParts, AppState, HttpSettings, Limits, NodeInfo};
 use slipway_identity::{Identity, Mailer, RateLimiter};
 use slipway_llm::{Llm, LlmSettings};
 use slipway_ops::{HostSampler, Tasks};
+use slipway_outbound::OutboundPolicy;
 use slipway_store::{Db, PoolSettings, Sealer};
 
 /// Opens the configured database (creating the data directory) and applies pending migrations.
@@ -42,9 +43,16 @@ pub async fn identity(config: &Config, db: Db) -> anyhow::Result<Identity> {
     Identity::new(db, config.identity.clone(), &config.data_dir, mailer).await.context("cannot start identity")
 }
 
-/// The LLM runtime: settings from the `llm_*` keys, API keys sealed with the installation's secret key.
+/// The outbound-URL policy for user-given URLs, from `outbound_allow`.
+pub fn outbound_policy(config: &Config) -> anyhow::Result<OutboundPolicy> {
+    OutboundPolicy::from_entries(&config.outbound_allow).map_err(|e| anyhow::anyhow!("outbound_allow: {e}"))
+}
+
+/// The LLM runtime: settings from the `llm_*` keys, users' configurations policed by `outbound_allow`, API
+/// keys sealed with the installation's secret key.
 pub async fn llm(config: &Config, db: &Db) -> anyhow::Result<Llm> {
     let settings = LlmSettings::from_config(&config.llm).map_err(|e| anyhow::anyhow!("LLM configuration: {e}"))?;
+    let settings = LlmSettings { outbound: outbound_policy(config)?, ..settings };
     let sealer = Sealer::load(config.secret_key.as_deref(), &config.data_dir, db)
         .await
         .context("cannot load the secret key that seals stored credentials")?;
@@ -103,4 +111,21 @@ pub async fn bootstrap_admin(config: &Config, identity: &Identity) -> anyhow::Re
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_outbound_policy_comes_from_outbound_allow() {
+        let strict = outbound_policy(&Config::default()).map_err(|e| e.to_string());
+        assert!(strict.is_ok_and(|p| p.is_strict()));
+        let config = Config { outbound_allow: vec!["127.0.0.1:11434".into()], ..Config::default() };
+        let allowed = outbound_policy(&config).map_err(|e| e.to_string());
+        assert!(allowed.is_ok_and(|p| p.check_str("http://127.0.0.1:11434", false).is_ok()));
+        let bad = Config { outbound_allow: vec!["10.0.0.0/40".into()], ..Config::default() };
+        let err = outbound_policy(&bad).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.starts_with("outbound_allow: ") && err.contains("10.0.0.0/40"), "{err}");
+    }
 }

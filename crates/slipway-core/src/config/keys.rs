@@ -74,7 +74,9 @@ pub const KEYS: &[Key] = &[
     scalar("llm_timeout", "SLIPWAY_LLM_TIMEOUT"),
     scalar("llm_retries", "SLIPWAY_LLM_RETRIES"),
     scalar("llm_cache", "SLIPWAY_LLM_CACHE"),
+    scalar("llm_cache_entries", "SLIPWAY_LLM_CACHE_ENTRIES"),
     scalar("llm_prices", "SLIPWAY_LLM_PRICES"),
+    list("outbound_allow", "SLIPWAY_OUTBOUND_ALLOW"),
 ];
 
 /// The key named `name`.

@@ -152,8 +152,10 @@ pub struct LlmConfig {
     pub timeout: u64,
     /// Attempts per provider and call, the first included (1: no retry).
     pub retries: u32,
+    /// Whether the response cache may answer calls that ask for it (callers opt in per call; off: never).
+    pub cache: bool,
     /// Entries of the in-memory response cache; 0 switches it off.
-    pub cache: usize,
+    pub cache_entries: usize,
     /// A price table overriding the built-in one: a path to a TOML or JSON file, or inline JSON.
     pub prices: Option<String>,
 }
@@ -167,7 +169,8 @@ impl Default for LlmConfig {
             model: None,
             timeout: 120,
             retries: 3,
-            cache: 1000,
+            cache: true,
+            cache_entries: 1000,
             prices: None,
         }
     }
@@ -219,6 +222,9 @@ pub struct Config {
     pub secret_key: Option<String>,
     /// LLM providers.
     pub llm: LlmConfig,
+    /// Internal destinations (host names, addresses, networks; see `slipway-outbound`) an administrator allows
+    /// user-given URLs to reach.
+    pub outbound_allow: Vec<String>,
 }
 
 impl Default for Config {
@@ -245,6 +251,7 @@ impl Default for Config {
             admin: AdminBootstrap::default(),
             secret_key: None,
             llm: LlmConfig::default(),
+            outbound_allow: Vec::new(),
         }
     }
 }
@@ -386,8 +393,20 @@ impl Config {
                     return Err(format!("llm_retries must be at most 10, got {}", self.llm.retries));
                 }
             }
-            "llm_cache" => self.llm.cache = parse_num(key, v, 0usize)?,
+            "llm_cache" => {
+                self.llm.cache = values::parse_switch(v).map_err(|e| {
+                    if v.trim().parse::<u64>().is_ok() {
+                        format!("llm_cache is on or off; the number of entries is llm_cache_entries, got {v:?}")
+                    } else {
+                        format!("{key}: {e}")
+                    }
+                })?;
+            }
+            "llm_cache_entries" => self.llm.cache_entries = parse_num(key, v, 0usize)?,
             "llm_prices" => self.llm.prices = Some(non_empty(key, text.clone())?),
+            "outbound_allow" => {
+                self.outbound_allow = raw.list();
+            }
             other => return Err(format!("unknown key {other:?}")),
         }
         Ok(())
@@ -446,8 +465,10 @@ impl Config {
             "llm_model" => self.llm.model.as_deref().and_then(text),
             "llm_timeout" => secs(self.llm.timeout),
             "llm_retries" => Some(Integer(i64::from(self.llm.retries))),
-            "llm_cache" => Some(Integer(i64::try_from(self.llm.cache).unwrap_or(i64::MAX))),
+            "llm_cache" => text(if self.llm.cache { "on" } else { "off" }),
+            "llm_cache_entries" => Some(Integer(i64::try_from(self.llm.cache_entries).unwrap_or(i64::MAX))),
             "llm_prices" => self.llm.prices.as_deref().and_then(text),
+            "outbound_allow" => list(self.outbound_allow.clone()),
             _ => None,
         }
     }
@@ -557,18 +578,19 @@ mod tests {
     #[test]
     fn llm_keys_layer_and_validate() {
         let defaults = Config::default();
-        assert_eq!((defaults.llm.timeout, defaults.llm.retries, defaults.llm.cache), (120, 3, 1000));
+        assert_eq!((defaults.llm.timeout, defaults.llm.retries, defaults.llm.cache), (120, 3, true));
+        assert_eq!(defaults.llm.cache_entries, 1000);
         assert!(defaults.llm.provider.is_none() && defaults.secret_key.is_none());
         let file = ConfigLayer::from_toml(
             "slipway.toml",
-            "llm_provider = \"DeepSeek\"\nllm_base_url = \"https://api.deepseek.com/\"\nllm_timeout = \"2m\"\nllm_cache = 0\n",
+            "llm_provider = \"DeepSeek\"\nllm_base_url = \"https://api.deepseek.com/\"\nllm_timeout = \"2m\"\nllm_cache = \"off\"\nllm_cache_entries = 50\n",
         )
         .unwrap();
         let env = ConfigLayer::from_env([("SLIPWAY_LLM_RETRIES", "5"), ("SLIPWAY_LLM_MODEL", "deepseek-reasoner")]);
         let c = Config::from_layers(&[vec![file], env].concat()).unwrap();
         assert_eq!(c.llm.provider.as_deref(), Some("deepseek"));
         assert_eq!(c.llm.base_url.as_deref(), Some("https://api.deepseek.com"));
-        assert_eq!((c.llm.timeout, c.llm.retries, c.llm.cache), (120, 5, 0));
+        assert_eq!((c.llm.timeout, c.llm.retries, c.llm.cache, c.llm.cache_entries), (120, 5, false, 50));
         assert_eq!(c.llm.model.as_deref(), Some("deepseek-reasoner"));
         let bad = |var: &str, value: &str| Config::from_layers(&ConfigLayer::from_env([(var, value)])).unwrap_err();
         assert!(bad("SLIPWAY_LLM_BASE_URL", "ftp://x").message.contains("http"));
@@ -576,6 +598,16 @@ mod tests {
         assert!(bad("SLIPWAY_LLM_RETRIES", "11").message.contains("at most 10"));
         assert!(bad("SLIPWAY_LLM_TIMEOUT", "0").message.contains("at least"));
         assert!(bad("SLIPWAY_SECRET_KEY", "short").message.contains("32"));
+        assert!(bad("SLIPWAY_LLM_CACHE", "1000").message.contains("llm_cache_entries"));
+        assert!(bad("SLIPWAY_LLM_CACHE", "maybe").message.contains("on or off"));
+    }
+
+    #[test]
+    fn the_outbound_allow_list_is_a_list() {
+        let env = ConfigLayer::from_env([("SLIPWAY_OUTBOUND_ALLOW", "127.0.0.1:11434, localhost,10.0.0.0/8")]);
+        let c = Config::from_layers(&env).unwrap();
+        assert_eq!(c.outbound_allow, ["127.0.0.1:11434", "localhost", "10.0.0.0/8"]);
+        assert!(Config::default().outbound_allow.is_empty());
     }
 
     #[test]

@@ -73,7 +73,8 @@ pub struct Setup {
     pub smtp_url: Option<String>,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<slipway_core::config::IpNet>,
-    /// The LLM runtime's settings (no server default unless a test points one at a `MockProvider`).
+    /// The LLM runtime's settings (no server default unless a test points one at a `MockProvider`; users'
+    /// configurations may reach the mock on loopback, as an administrator's allow list would let them).
     pub llm: slipway_llm::LlmSettings,
 }
 
@@ -84,7 +85,10 @@ impl Default for Setup {
             rates: RateLimitConfig { enabled: false, ..RateLimitConfig::default() },
             smtp_url: None,
             trusted_proxies: Vec::new(),
-            llm: slipway_llm::LlmSettings::default(),
+            llm: slipway_llm::LlmSettings {
+                outbound: slipway_llm::testing::loopback_allowed(),
+                ..slipway_llm::LlmSettings::default()
+            },
         }
     }
 }

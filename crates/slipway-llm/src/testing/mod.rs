@@ -7,7 +7,13 @@
 //! `"stream": true` (or it is Gemini's streaming path). When the script is empty the mock answers
 //! `echo: <the last user message>`, or whatever [`MockProvider::set_default`] set. Usage not scripted is
 //! (request body characters / 4) prompt tokens and one completion token per word.
+//!
+//! The mock honours tool choice: each request's choice (and offered tools) is parsed from the protocol's own
+//! form into [`RecordedRequest::tool_choice`]; a step built with [`MockReply::when_forced`] answers its
+//! alternative when a call is forced; an answer the choice forbids (text under `required` or a named tool,
+//! another tool, a call under `none`) is refused with HTTP 400 instead of being sent.
 
+mod choice;
 mod render;
 mod reply;
 
@@ -30,6 +36,7 @@ pub use reply::MockReply;
 
 use crate::provider::{Protocol, Provider, ProviderConfig};
 use crate::retry::RetryPolicy;
+use crate::types::ToolChoice;
 use reply::Kind;
 
 /// A request the mock received.
@@ -49,6 +56,10 @@ pub struct RecordedRequest {
     pub body: Value,
     /// Whether it asked for a stream.
     pub stream: bool,
+    /// The tool choice it carried, in provider-neutral form (`Auto` when it sent none).
+    pub tool_choice: ToolChoice,
+    /// The names of the tools it offered.
+    pub tools: Vec<String>,
     /// Time from receiving it to having the answer ready (to the stream's headers), scripted delay included.
     pub service_time: Duration,
     seq: u64,
@@ -185,6 +196,12 @@ impl MockProvider {
     }
 }
 
+/// The outbound policy tests of users' configurations need: loopback (`127.0.0.1`, any port, where the mock
+/// and [`unreachable_url`] listen) allowed, as an administrator would allow a local Ollama.
+pub fn loopback_allowed() -> slipway_outbound::OutboundPolicy {
+    slipway_outbound::OutboundPolicy::from_entries(["127.0.0.1"]).unwrap_or_else(|e| panic!("allow list: {e}"))
+}
+
 /// A base URL where nothing listens (a port just bound and released), for "unreachable" tests.
 pub fn unreachable_url() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
@@ -281,6 +298,10 @@ async fn handle(
             return json_response(400, json!({"error": {"message": format!("body is not JSON: {e}")}}).to_string());
         }
     };
+    let (tool_choice, tools) = match choice::received(protocol, &body) {
+        Ok(received) => received,
+        Err(message) => return json_response(400, json!({"error": {"message": message}}).to_string()),
+    };
     let stream = stream_path || body.get("stream") == Some(&Value::Bool(true));
     let model = path_model.or_else(|| body["model"].as_str().map(str::to_owned)).unwrap_or_else(|| "mock-model".into());
     let seq = shared.seq.fetch_add(1, Ordering::Relaxed);
@@ -295,6 +316,8 @@ async fn handle(
             .collect(),
         body,
         stream,
+        tool_choice,
+        tools,
         service_time: Duration::ZERO,
         seq,
     };
@@ -302,7 +325,12 @@ async fn handle(
         .pop_front()
         .or_else(|| lock(&shared.fallback).clone())
         .unwrap_or_else(|| MockReply::text(format!("echo: {}", last_user_text(protocol, &recorded.body))));
+    let reply = choice::apply(&recorded.tool_choice, &recorded.tools, reply);
     lock(&shared.requests).push(recorded);
+    let reply = match reply {
+        Ok(reply) => reply,
+        Err(message) => return json_response(400, json!({"error": {"message": message}}).to_string()),
+    };
     let usage = reply.usage.unwrap_or_else(|| default_usage(&raw, &reply));
     let mut guard = DisconnectGuard { shared: Arc::clone(&shared), complete: false };
     if !reply.delay.is_zero() {

@@ -36,11 +36,20 @@ pub struct MockReply {
     pub(crate) chunks: Option<Vec<String>>,
     pub(crate) stall_after: Option<usize>,
     pub(crate) finish_reason: Option<String>,
+    pub(crate) forced: Option<Box<MockReply>>,
 }
 
 impl MockReply {
     fn of(kind: Kind) -> Self {
-        Self { kind, delay: Duration::ZERO, usage: None, chunks: None, stall_after: None, finish_reason: None }
+        Self {
+            kind,
+            delay: Duration::ZERO,
+            usage: None,
+            chunks: None,
+            stall_after: None,
+            finish_reason: None,
+            forced: None,
+        }
     }
 
     /// A text answer; streamed word by word unless [`Self::chunks`] says otherwise.
@@ -106,6 +115,14 @@ impl MockReply {
     /// connection probed so a dropped client is noticed); a whole answer is never sent at all.
     pub fn stall_after(mut self, pieces: usize) -> Self {
         self.stall_after = Some(pieces);
+        self
+    }
+
+    /// Answers `forced` instead when the request forces a tool call (tool choice `required` or a named tool),
+    /// so one script step answers in text under `auto` and calls the tool when forced. Without it, a text
+    /// answer under a forcing choice is refused with HTTP 400, as the choice makes text impossible.
+    pub fn when_forced(mut self, forced: MockReply) -> Self {
+        self.forced = Some(Box::new(forced));
         self
     }
 

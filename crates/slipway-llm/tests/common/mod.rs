@@ -8,6 +8,11 @@ use slipway_store::{Db, Sealer};
 /// The secret the tests seal keys with.
 pub const SECRET: &str = "a test secret key that is long enough";
 
+/// Default settings, with users' configurations allowed to reach the mock on loopback.
+pub fn settings() -> LlmSettings {
+    LlmSettings { outbound: slipway_llm::testing::loopback_allowed(), ..LlmSettings::default() }
+}
+
 /// An `Llm` on `db` with `settings`.
 pub async fn llm_on(db: Db, settings: LlmSettings) -> Llm {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -36,12 +41,17 @@ pub fn weather() -> ToolSpec {
 
 /// Creates a user and returns their id.
 pub async fn user(db: &Db, name: &str) -> i64 {
+    user_with_role(db, name, "user").await
+}
+
+/// Creates a user of `role` (`user`, `admin`) and returns their id.
+pub async fn user_with_role(db: &Db, name: &str, role: &str) -> i64 {
     let email = format!("{name}@example.com");
     let u = slipway_store::identity::NewUser {
         username: name,
         email: &email,
         password_hash: "$argon2id$fake",
-        role: "user",
+        role,
         full_name: "",
         email_verified: true,
     };
