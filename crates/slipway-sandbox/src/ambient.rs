@@ -7,7 +7,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use crate::availability::Availability;
-use crate::bwrap::Sandbox;
 use crate::host::host_command;
 use crate::proc::start_ticks;
 use crate::spec::Spec;
@@ -95,7 +94,7 @@ impl Scope {
     /// allow that to administrators only). Hands the workspace over off the runtime's threads.
     pub async fn command(&self, spec: &Spec) -> std::io::Result<tokio::process::Command> {
         match self.availability.sandbox() {
-            Some(sandbox) => sandboxed(sandbox, spec).await,
+            Some(sandbox) => sandbox.prepare(spec).await,
             None => Ok(host_command(spec)),
         }
     }
@@ -109,10 +108,4 @@ impl Scope {
         let id = ledger.record(group).await;
         Some(Recorded { ledger, id })
     }
-}
-
-/// `sandbox.command(spec)`, handing the workspace over on a blocking thread.
-pub(crate) async fn sandboxed(sandbox: &Sandbox, spec: &Spec) -> std::io::Result<tokio::process::Command> {
-    let (sandbox, spec) = (sandbox.clone(), spec.clone());
-    tokio::task::spawn_blocking(move || sandbox.command(&spec)).await.map_err(std::io::Error::other)?
 }

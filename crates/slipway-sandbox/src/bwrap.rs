@@ -104,13 +104,14 @@ impl Sandbox {
             a.words(["--tmpfs", "/run"]);
         }
         let writable: Vec<PathBuf> = std::iter::once(&spec.workspace).chain(&spec.binds).map(|p| absolute(p)).collect();
-        for hidden in &self.inner.hidden {
+        let hidden: Vec<&PathBuf> = self.inner.hidden.iter().filter(|h| h.is_dir()).collect();
+        for hidden in &hidden {
             a.word("--tmpfs");
             a.push(hidden);
             for place in &writable {
                 // Make the way from the hidden dir down to a writable place passable for any user.
                 if let Ok(rest) = place.strip_prefix(hidden) {
-                    let mut dir = hidden.clone();
+                    let mut dir = (*hidden).clone();
                     for part in rest.parent().into_iter().flat_map(Path::components) {
                         dir.push(part);
                         a.words(["--perms", "0755", "--dir"]);
@@ -124,7 +125,7 @@ impl Sandbox {
             a.push(place);
             a.push(place);
         }
-        for hidden in &self.inner.hidden {
+        for hidden in &hidden {
             a.word("--remount-ro");
             a.push(hidden);
         }
@@ -184,6 +185,12 @@ impl Sandbox {
         cmd.args(&argv[1..]).env_clear();
         piped(&mut cmd);
         Ok(cmd)
+    }
+
+    /// [`Sandbox::command`] on a blocking thread (handing a big workspace over takes a while).
+    pub async fn prepare(&self, spec: &Spec) -> std::io::Result<Command> {
+        let (sandbox, spec) = (self.clone(), spec.clone());
+        tokio::task::spawn_blocking(move || sandbox.command(&spec)).await.map_err(std::io::Error::other)?
     }
 
     /// Runs `true` in a throwaway workspace under each hidden directory's stand-in, as each identity the
@@ -294,13 +301,18 @@ mod tests {
 
     #[test]
     fn the_data_dir_is_hidden_and_the_workspace_bound_back() {
-        let spec = Spec::new(Path::new("/srv/data/workspaces/7"), "make", 7);
-        let argv = text(&sandbox("/srv/data", true).argv(&spec));
-        let hide = argv.find("--tmpfs /srv/data ").unwrap();
-        let bind = argv.find("--bind /srv/data/workspaces/7 /srv/data/workspaces/7").unwrap();
-        assert!(hide < bind, "{argv}");
-        assert!(argv.contains("--perms 0755 --dir /srv/data/workspaces "), "{argv}");
-        assert!(argv.contains("--chdir /srv/data/workspaces/7 "));
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().canonicalize().unwrap();
+        let d = data.display();
+        std::fs::create_dir_all(data.join("workspaces/7")).unwrap();
+        let spec = Spec::new(&data.join("workspaces/7"), "make", 7);
+        let argv = text(&sandbox(&d.to_string(), true).argv(&spec));
+        let hide = argv.find(&format!("--tmpfs {d} ")).unwrap();
+        let bind = argv.find(&format!("--bind {d}/workspaces/7 {d}/workspaces/7")).unwrap();
+        let seal = argv.find(&format!("--remount-ro {d} ")).unwrap();
+        assert!(hide < bind && bind < seal, "{argv}");
+        assert!(argv.contains(&format!("--perms 0755 --dir {d}/workspaces ")), "{argv}");
+        assert!(argv.contains(&format!("--chdir {d}/workspaces/7 ")));
         assert!(argv.contains("--unshare-net"));
         assert!(argv.contains("--unshare-pid") && argv.contains("--die-with-parent") && argv.contains("--new-session"));
         assert!(argv.contains("--cpu=3600 --as=4294967296 --nproc=256 --"));
