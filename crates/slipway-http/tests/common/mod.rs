@@ -75,6 +75,8 @@ pub struct Setup {
     pub trusted_proxies: Vec<slipway_core::config::IpNet>,
     /// The LLM runtime's settings (no server default unless a test points one at a `MockProvider`).
     pub llm: slipway_llm::LlmSettings,
+    /// The command sandbox (`None`: detected on this machine).
+    pub sandbox: Option<slipway_engine::SandboxAvailability>,
 }
 
 impl Default for Setup {
@@ -85,6 +87,7 @@ impl Default for Setup {
             smtp_url: None,
             trusted_proxies: Vec::new(),
             llm: slipway_llm::LlmSettings::default(),
+            sandbox: None,
         }
     }
 }
@@ -102,7 +105,10 @@ pub async fn state_with(db: Db, setup: Setup) -> (AppState, tempfile::TempDir) {
     let sealer = slipway_store::Sealer::from_secret("the secret key of the HTTP tests, 32+ chars");
     let llm = slipway_llm::Llm::new(db.clone(), setup.llm, sealer).await.expect("llm");
     let runtime = slipway_agents::Runtime { llm: llm.clone(), db: db.clone() };
-    let builder = Engine::builder(db.clone(), settings).executor(CommandExecutor::new());
+    let mut builder = Engine::builder(db.clone(), settings).executor(CommandExecutor::new());
+    if let Some(sandbox) = setup.sandbox {
+        builder = builder.sandbox(sandbox);
+    }
     let engine = slipway_agents::register(builder, &runtime).start().await.expect("engine");
     let state = AppState::new(AppParts {
         node: NodeInfo {
