@@ -120,6 +120,12 @@ impl Agents {
         self.llm.chain_for(principal.user_id).await.map(|_| ())
     }
 
+    /// Whether the caller's agents get `run_command` and run test gates: anyone's where commands are
+    /// sandboxed, only administrators' where they are not.
+    fn may_run_commands(&self, principal: &Principal) -> bool {
+        principal.is_admin() || self.engine.sandbox().is_available()
+    }
+
     async fn job_of_kind(&self, principal: &Principal, id: i64, kind: &str) -> Result<Job, Error> {
         let job = self.engine.get(principal, id).await?;
         if job.kind == kind { Ok(job) } else { Err(Error::NotFound(format!("{kind} {id}"))) }
@@ -142,7 +148,8 @@ impl Agents {
             )
         })?;
         self.require_llm(principal).await?;
-        let input = TaskInput { description, verbose, allow_commands: principal.is_admin(), enable_cache: false };
+        let input =
+            TaskInput { description, verbose, allow_commands: self.may_run_commands(principal), enable_cache: false };
         let input = serde_json::to_value(input).map_err(|e| Error::Internal(e.to_string()))?;
         self.engine.enqueue(principal, task::KIND, input, once(Duration::from_secs(secs))).await
     }
@@ -190,7 +197,7 @@ impl Agents {
             description,
             context,
             quality_requirements,
-            allow_commands: principal.is_admin(),
+            allow_commands: self.may_run_commands(principal),
             enable_cache: false,
         };
         let input = serde_json::to_value(input).map_err(|e| Error::Internal(e.to_string()))?;

@@ -1,15 +1,17 @@
-//! Commands agents and gates run in a workspace: `sh -c` in a process group of its own, with a timeout and the
-//! job's cancellation; the whole group is killed when either fires (or when the call is dropped). Output is
-//! kept as the last [`TAIL`] bytes of stdout and stderr together.
+//! Commands agents and gates run in a workspace: `sh -c` in the job's sandbox (as an unprivileged user of the
+//! job's own, without network, with the sandbox's default limits), in a process group of its own that is
+//! recorded while it runs, with a timeout and the job's cancellation; the whole group is killed when either
+//! fires (or when the call is dropped). Where the node has no sandbox (the service then gives commands to
+//! administrators only) or outside a job, it runs on the host, dying with the node. Output is kept as the
+//! last [`TAIL`] bytes of stdout and stderr together.
 
 use std::path::Path;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
+use slipway_sandbox::{Spec, host_command};
 use tokio::io::{AsyncRead, AsyncReadExt};
-use tokio::process::Command;
 use tokio_util::sync::CancellationToken;
 
 /// Output bytes kept.
@@ -54,19 +56,19 @@ pub async fn run(
     timeout: Duration,
     cancel: &CancellationToken,
 ) -> Result<ShellOutcome, String> {
+    let scope = slipway_sandbox::current();
+    let spec = Spec::new(dir, command, scope.as_ref().map_or(0, |s| s.job_id));
+    let mut cmd = match &scope {
+        Some(s) => s.command(&spec).await.map_err(|e| format!("cannot prepare the sandbox: {e}"))?,
+        None => host_command(&spec),
+    };
     let started = Instant::now();
-    let mut child = Command::new("/bin/sh")
-        .arg("-c")
-        .arg(command)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| format!("cannot start the command: {e}"))?;
+    let mut child = cmd.spawn().map_err(|e| format!("cannot start the command: {e}"))?;
     let _group = Group(child.id().and_then(|id| i32::try_from(id).ok()).map(Pid::from_raw));
+    let recorded = match &scope {
+        Some(s) => s.record(child.id()).await,
+        None => None,
+    };
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(64);
     if let Some(out) = child.stdout.take() {
         tokio::spawn(pump(out, tx.clone()));
@@ -90,6 +92,9 @@ pub async fn run(
         () = tokio::time::sleep(timeout) => { timed_out = true; None }
         () = cancel.cancelled() => { cancelled = true; None }
     };
+    if let Some(r) = recorded {
+        r.forget().await;
+    }
     Ok(ShellOutcome {
         exit_code: status.and_then(|s| s.code()),
         timed_out,
@@ -136,5 +141,38 @@ mod tests {
         let big =
             run("head -c 100000 /dev/zero | tr '\\0' x", dir.path(), Duration::from_secs(5), &never).await.unwrap();
         assert_eq!(big.output.len(), TAIL);
+    }
+
+    #[tokio::test]
+    async fn inside_a_job_commands_run_in_its_sandbox() {
+        let data = tempfile::tempdir().unwrap();
+        let workspace = data.path().join("workspaces").join("9");
+        std::fs::create_dir_all(&workspace).unwrap();
+        std::fs::write(data.path().join("jwt-secret"), "the-jwt-secret").unwrap();
+        let availability =
+            slipway_sandbox::Availability::detect(slipway_sandbox::SandboxOptions::hiding([data.path().to_path_buf()]));
+        if let Some(reason) = availability.reason() {
+            let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+            assert!(!ci, "CI=true but the sandbox is unavailable: {reason} (install bubblewrap)");
+            eprintln!("SKIPPED: the sandbox is unavailable here: {reason}");
+            return;
+        }
+        let scope = slipway_sandbox::Scope { availability, job_id: 9, attempt: 1, ledger: None };
+        let secret = data.path().join("jwt-secret").display().to_string();
+        let never = CancellationToken::new();
+        let command = format!("cat {secret}; echo x > /etc/pwned-by-agent; echo made > here.txt; echo done");
+        let ran = slipway_sandbox::scope(
+            std::sync::Arc::new(scope),
+            run(&command, &workspace, Duration::from_secs(20), &never),
+        )
+        .await
+        .unwrap();
+        assert!(!ran.output.contains("the-jwt-secret"), "{}", ran.output);
+        assert!(ran.output.contains("done") && ran.success(), "{}", ran.output);
+        assert!(!std::path::Path::new("/etc/pwned-by-agent").exists());
+        assert_eq!(std::fs::read_to_string(workspace.join("here.txt")).unwrap(), "made\n");
+        // Outside a job (no scope) the same command reads the file: the sandbox is what hides it.
+        let bare = run(&format!("cat {secret}"), &workspace, Duration::from_secs(5), &never).await.unwrap();
+        assert!(bare.output.contains("the-jwt-secret"));
     }
 }

@@ -163,7 +163,8 @@ backend_tests! {
             MockReply::tool_call("submit_review", json!({"score": 8.5, "approved": true, "summary": "small and correct", "issues": []})),
         ]);
         let job = rig.agents.submit_task(&ann, "Create a greeting module", 60, false).await.unwrap();
-        assert_eq!(job.input["allow_commands"], false, "only administrators' agents run commands");
+        let sandboxed = rig.engine.sandbox().is_available();
+        assert_eq!(job.input["allow_commands"], sandboxed, "a user's agents run commands only in the sandbox");
         let done = finished(&rig, &ann, &job).await;
         assert_eq!(done.status, JobStatus::Succeeded, "{:?}", done.error);
         let out = done.output.unwrap();
@@ -175,9 +176,9 @@ backend_tests! {
         assert_eq!(agents, ["planner", "developer", "reviewer"]);
         let gates = rig.db.job_gate_checks(job.id).await.unwrap();
         assert_eq!((gates[0].gate_name.as_str(), gates[0].result.as_str(), gates[0].score), ("llm_review", "passed", Some(8.5)));
-        // The developer's tools were the file tools only: no run_command for a user.
+        // The developer got run_command exactly when commands are sandboxed.
         let dev_request = &mock.requests()[1].body;
-        assert!(!dev_request.to_string().contains("run_command"), "{dev_request}");
+        assert_eq!(dev_request.to_string().contains("run_command"), sandboxed, "{dev_request}");
     }
 
     async fn a_workflow_runs_phases_and_a_failed_gate_stops_it(db: Db) {

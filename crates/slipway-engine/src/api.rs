@@ -1,7 +1,7 @@
 //! The job API the surfaces call: enqueue, read, list, cancel, wait, subscribe, metrics. Authorization is
 //! checked here: owners see and cancel their own jobs, administrators those of every kind whose
-//! [`crate::Visibility`] is `OwnerAndAdmins` (private kinds are their owner's only); kinds that run commands on
-//! the host (see [`crate::Executor::requires_admin`]) need an administrator.
+//! [`crate::Visibility`] is `OwnerAndAdmins` (private kinds are their owner's only); each kind admits what a
+//! caller may run (see [`crate::Executor::admit`]: commands need the sandbox, or an administrator).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -110,23 +110,23 @@ impl Engine {
         })
     }
 
-    /// Enqueues a job owned by the caller. Kinds that run commands on the host need an administrator.
+    /// Enqueues a job owned by the caller, as its kind admits it (commands need the sandbox or an
+    /// administrator).
     pub async fn enqueue(
         &self,
         principal: &Principal,
         kind: &str,
-        input: Value,
+        mut input: Value,
         options: EnqueueOptions,
     ) -> Result<JobRecord, Error> {
-        if self.inner.registry.require(kind)?.requires_admin() {
-            principal.require_admin()?;
-        }
+        self.inner.registry.require(kind)?.admit(principal, &self.inner.sandbox, &mut input)?;
         let job = self.new_job(kind, input, &options, Some(principal.user_id))?;
         self.insert(&job).await
     }
 
     /// Enqueues a job for a trusted caller inside Slipway (a service that authorized its own caller, or the
-    /// system itself with `owner: None`). No principal is checked.
+    /// system itself with `owner: None`). No principal is checked and the kind does not admit the input: a
+    /// `command` input without `isolation` runs as an administrator's would.
     pub async fn enqueue_system(
         &self,
         owner: Option<i64>,

@@ -1,12 +1,19 @@
-//! The `command` executor: `sh -c <command>` on this host, in its own process group, with environment,
-//! working directory and the job's timeout. Each stdout/stderr line becomes an event; the last 64 KiB of each
-//! are kept in the output with the exit code and duration. Cancel, timeout and shutdown kill the whole group.
-//! Running commands on the host is an administrator's right.
+//! The `command` executor: `sh -c <command>` in the node's sandbox (see `slipway-sandbox`), in its own process
+//! group, with environment, working directory and the job's timeout. Each stdout/stderr line becomes an event;
+//! the last 64 KiB of each are kept in the output with the exit code and duration. Cancel, timeout and shutdown
+//! kill the whole group; the group is recorded while it runs, so a node starting after a crash kills what is
+//! left of it.
+//!
+//! Who may run what (settled in the input when the job is admitted, so every node runs it the same way):
+//! with the sandbox, anyone; ordinary users' commands run as an unprivileged user of their own with the
+//! default limits, inside the workspace, without network (unless the executor allows users to ask for it);
+//! administrators' run sandboxed as the node's user with network and no limits unless they ask otherwise, and
+//! may ask for the host (`isolation: "host"`). Without the sandbox only administrators may, on the host.
 
 use std::collections::BTreeMap;
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
-use std::process::{ExitStatus, Stdio};
+use std::process::ExitStatus;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -15,9 +22,9 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use slipway_core::Error;
+use slipway_core::{Error, Principal};
+use slipway_sandbox::{Availability, Identity, Limits, Spec, host_command};
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
-use tokio::process::Command;
 
 use crate::context::JobContext;
 use crate::executor::{Executor, JobFailure};
@@ -46,19 +53,99 @@ pub struct CommandInput {
     /// Where it runs: `local` (this host, the default). Remote servers arrive with the servers resource.
     #[serde(default)]
     pub target: Option<String>,
+    /// How it is isolated; settled when the job is admitted (see the module's documentation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isolation: Option<Isolation>,
+    /// Whether it may use the network; settled when the job is admitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<bool>,
+}
+
+/// How a command is isolated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Isolation {
+    /// In the sandbox as an unprivileged user of its own, with the default limits (ordinary users' commands).
+    Sandbox,
+    /// In the sandbox as the node's user, without limits (administrators' default).
+    SandboxAsNode,
+    /// On the host, unsandboxed (administrators only; their default where the sandbox is unavailable).
+    Host,
+}
+
+impl Isolation {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Sandbox => "sandbox",
+            Self::SandboxAsNode => "sandbox_as_node",
+            Self::Host => "host",
+        }
+    }
 }
 
 /// The only target there is until servers can be registered.
 pub const LOCAL_TARGET: &str = "local";
 
-/// Runs shell commands on the local host.
+/// Runs shell commands on the local host, in its sandbox.
 #[derive(Debug, Clone, Default)]
-pub struct CommandExecutor;
+pub struct CommandExecutor {
+    user_network: bool,
+}
 
 impl CommandExecutor {
-    /// The executor of kind `command`.
+    /// The executor of kind `command`; ordinary users' commands get no network.
     pub fn new() -> Self {
-        Self
+        Self::default()
+    }
+
+    /// Whether ordinary users' commands may ask for the network (`network: true`).
+    pub fn with_user_network(mut self, allowed: bool) -> Self {
+        self.user_network = allowed;
+        self
+    }
+
+    /// The isolation and network `principal`'s input gets here, or why it may not run.
+    fn settle(
+        &self,
+        principal: &Principal,
+        sandbox: &Availability,
+        input: &CommandInput,
+    ) -> Result<(Isolation, bool), Error> {
+        if !sandbox.is_available() {
+            if !principal.is_admin() {
+                return Err(Error::Forbidden(sandbox.refusal()));
+            }
+            return match input.isolation {
+                None | Some(Isolation::Host) => Ok((Isolation::Host, input.network.unwrap_or(true))),
+                Some(_) => Err(Error::invalid_field(
+                    "isolation",
+                    "value_error",
+                    format!("the sandbox is unavailable on this node: {}", sandbox.reason().unwrap_or_default()),
+                )),
+            };
+        }
+        if principal.is_admin() {
+            return Ok((input.isolation.unwrap_or(Isolation::SandboxAsNode), input.network.unwrap_or(true)));
+        }
+        if input.isolation.is_some_and(|i| i != Isolation::Sandbox) {
+            return Err(Error::Forbidden(
+                "only administrators may run commands outside the sandbox or as the node's user".into(),
+            ));
+        }
+        if input.network == Some(true) && !self.user_network {
+            return Err(Error::Forbidden("only administrators may give commands network access".into()));
+        }
+        let inside = input.cwd.as_deref().is_none_or(|c| {
+            c.components().all(|p| matches!(p, std::path::Component::Normal(_) | std::path::Component::CurDir))
+        });
+        if !inside {
+            return Err(Error::invalid_field(
+                "cwd",
+                "value_error",
+                "cwd must be a relative path inside the job's workspace",
+            ));
+        }
+        Ok((Isolation::Sandbox, input.network.unwrap_or(false)))
     }
 }
 
@@ -127,8 +214,14 @@ impl Executor for CommandExecutor {
         "command"
     }
 
-    fn requires_admin(&self) -> bool {
-        true
+    fn admit(&self, principal: &Principal, sandbox: &Availability, input: &mut Value) -> Result<(), Error> {
+        let parsed = parse(input)?;
+        let (isolation, network) = self.settle(principal, sandbox, &parsed)?;
+        if let Some(fields) = input.as_object_mut() {
+            fields.insert("isolation".into(), json!(isolation));
+            fields.insert("network".into(), json!(network));
+        }
+        Ok(())
     }
 
     fn validate(&self, input: &Value) -> Result<(), Error> {
@@ -141,21 +234,57 @@ impl Executor for CommandExecutor {
             Some(dir) => ctx.workspace().join(dir),
             None => ctx.workspace().to_path_buf(),
         };
-        let mut cmd = Command::new("/bin/sh");
-        cmd.arg("-c")
-            .arg(&input.command)
-            .current_dir(&cwd)
-            .envs(&input.env)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0)
-            .kill_on_drop(true);
+        let scope = slipway_sandbox::current();
+        let sandbox = scope.as_ref().and_then(|s| s.availability.sandbox().cloned());
+        // Inputs nobody admitted (system jobs, schedules from before the sandbox) run as an administrator's.
+        let isolation =
+            input.isolation.unwrap_or(if sandbox.is_some() { Isolation::SandboxAsNode } else { Isolation::Host });
+        let mut spec = Spec {
+            workspace: ctx.workspace().to_path_buf(),
+            cwd: cwd.clone(),
+            binds: Vec::new(),
+            env: input.env.clone(),
+            network: input.network.unwrap_or(true),
+            identity: Identity::Node,
+            limits: Limits::NONE,
+            command: input.command.clone(),
+        };
+        if !cwd.is_dir() {
+            return Err(JobFailure::fatal(format!("cannot start the command in {}: no such directory", cwd.display())));
+        }
+        let mut cmd = match (isolation, &sandbox) {
+            (Isolation::Host, _) => host_command(&spec),
+            (_, None) => {
+                let reason = scope.as_ref().and_then(|s| s.availability.reason().map(str::to_owned));
+                return Err(JobFailure::fatal(format!(
+                    "this command must run in the sandbox, which is unavailable on this node: {}",
+                    reason.unwrap_or_else(|| "no job scope".into())
+                )));
+            }
+            (Isolation::Sandbox, Some(sb)) => {
+                if !cwd.starts_with(ctx.workspace()) {
+                    return Err(JobFailure::fatal("the working directory must be inside the job's workspace"));
+                }
+                spec.identity = Identity::Unprivileged { slot: ctx.job_id() };
+                spec.limits = Limits::default();
+                sb.prepare(&spec).await.map_err(|e| JobFailure::fatal(format!("cannot prepare the sandbox: {e}")))?
+            }
+            (Isolation::SandboxAsNode, Some(sb)) => {
+                if !cwd.starts_with(ctx.workspace()) {
+                    spec.binds.push(cwd.clone());
+                }
+                sb.prepare(&spec).await.map_err(|e| JobFailure::fatal(format!("cannot prepare the sandbox: {e}")))?
+            }
+        };
         let started = Instant::now();
         let mut child = cmd
             .spawn()
             .map_err(|e| JobFailure::fatal(format!("cannot start the command in {}: {e}", cwd.display())))?;
         let mut group = Group(child.id().and_then(|id| i32::try_from(id).ok()).map(Pid::from_raw));
+        let recorded = match &scope {
+            Some(s) => s.record(child.id()).await,
+            None => None,
+        };
         let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
             return Err(JobFailure::fatal("the command's output pipes are missing"));
         };
@@ -211,12 +340,16 @@ impl Executor for CommandExecutor {
             status
         };
         group.0 = None;
+        if let Some(r) = recorded {
+            r.forget().await;
+        }
         let status = status
             .unwrap_or_else(|| Err(std::io::Error::other("no exit status")))
             .map_err(|e| JobFailure::fatal(format!("cannot wait for the command: {e}")))?;
         let (out, err) = (out.into_inner().unwrap_or_default(), err.into_inner().unwrap_or_default());
         let output = json!({
             "exit_code": status.code(),
+            "isolation": isolation.as_str(),
             "signal": status.signal(),
             "duration_ms": u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
             "stdout": out.text,

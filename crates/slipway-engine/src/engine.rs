@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use slipway_core::Error;
+use slipway_sandbox::{Availability, SandboxOptions};
 use slipway_store::jobs::Channels;
 use slipway_store::{Backend, Db};
 use tokio::sync::Notify;
@@ -14,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use crate::executor::{Executor, Registry};
 use crate::hub::Hub;
 use crate::metrics::Metrics;
+use crate::orphans::GroupLedger;
 use crate::runner::RunningJob;
 use crate::settings::EngineSettings;
 use crate::writer::Writer;
@@ -24,6 +26,7 @@ pub struct EngineBuilder {
     db: Db,
     settings: EngineSettings,
     registry: Registry,
+    sandbox: Option<Availability>,
     error: Option<Error>,
 }
 
@@ -36,12 +39,29 @@ impl EngineBuilder {
         self
     }
 
+    /// The sandbox commands run in (by default it is detected at start, hiding the settings' data dir, or the
+    /// workspace root when there is none).
+    pub fn sandbox(mut self, sandbox: Availability) -> Self {
+        self.sandbox = Some(sandbox);
+        self
+    }
+
     /// Starts the engine's tasks on the current runtime: workers, heartbeat, listener, scheduler and
-    /// maintenance, as the settings ask.
+    /// maintenance, as the settings ask. A node with workers first kills what dead nodes' commands left
+    /// behind on this host.
     pub async fn start(self) -> Result<Engine, Error> {
         if let Some(e) = self.error {
             return Err(e);
         }
+        let sandbox = match self.sandbox {
+            Some(s) => s,
+            None => {
+                let hidden = self.settings.data_dir.clone().unwrap_or_else(|| self.settings.workspace_root.clone());
+                tokio::task::spawn_blocking(move || Availability::detect(SandboxOptions::hiding([hidden])))
+                    .await
+                    .map_err(|e| Error::Internal(format!("the sandbox probe failed: {e}")))?
+            }
+        };
         let write = if self.settings.dedicated_sqlite_writer && self.db.backend() == Backend::Sqlite {
             self.db.dedicated_writer().await?
         } else {
@@ -54,6 +74,16 @@ impl EngineBuilder {
             Backend::Postgres => Duration::from_secs(2),
         });
         let (writer, writes) = Writer::channel();
+        let ledger = GroupLedger::new(self.db.clone(), node.clone());
+        if self.settings.workers > 0
+            && let Some(ledger) = &ledger
+        {
+            match ledger.sweep().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(groups = n, "swept process groups left by dead nodes on this host"),
+                Err(e) => tracing::warn!(error = %e, "could not sweep process groups left by dead nodes"),
+            }
+        }
         let inner = Arc::new(Inner {
             hub: Hub::new(self.db.clone()),
             kinds: self.registry.kinds(),
@@ -62,6 +92,8 @@ impl EngineBuilder {
             settings: self.settings,
             node,
             registry: self.registry,
+            sandbox,
+            ledger,
             channels,
             poll,
             wake: Notify::new(),
@@ -97,6 +129,7 @@ impl EngineBuilder {
         }
         tracing::info!(
             node = %inner.node,
+            sandbox = inner.sandbox.reason().unwrap_or("bubblewrap"),
             workers = inner.settings.workers,
             backend = inner.db.backend().name(),
             kinds = ?inner.kinds,
@@ -123,6 +156,10 @@ pub(crate) struct Inner {
     /// This node's lease-holder name; unique per process start.
     pub node: String,
     pub registry: Registry,
+    /// The sandbox of the commands jobs run here.
+    pub sandbox: Availability,
+    /// Where the process groups of running commands are recorded (`None`: this host cannot be identified).
+    pub ledger: Option<Arc<GroupLedger>>,
     /// Kinds this node has executors for (it claims only those).
     pub kinds: Vec<String>,
     /// PostgreSQL notification channels; `None` on SQLite.
@@ -164,7 +201,12 @@ impl Inner {
 impl Engine {
     /// Starts building an engine on `db` (migrated) with `settings`.
     pub fn builder(db: Db, settings: EngineSettings) -> EngineBuilder {
-        EngineBuilder { db, settings, registry: Registry::default(), error: None }
+        EngineBuilder { db, settings, registry: Registry::default(), sandbox: None, error: None }
+    }
+
+    /// The sandbox of the commands jobs run on this node (or why there is none).
+    pub fn sandbox(&self) -> &Availability {
+        &self.inner.sandbox
     }
 
     /// This node's name, as recorded in the lease holder of the jobs it runs.

@@ -6,7 +6,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use serde_json::Value;
-use slipway_core::Error;
+use slipway_core::{Error, Principal};
+use slipway_sandbox::Availability;
 
 use crate::context::JobContext;
 use crate::visibility::Visibility;
@@ -46,9 +47,12 @@ pub trait Executor: Send + Sync + 'static {
     /// The job kind: lowercase letters, digits, `_`, `-` and `.`.
     fn kind(&self) -> &'static str;
 
-    /// Whether only administrators may enqueue or schedule this kind (e.g. shell commands on the host).
-    fn requires_admin(&self) -> bool {
-        false
+    /// Admits `input` from `principal` before it is enqueued or scheduled: refuses what the caller may not run
+    /// (saying why) and may settle, in the input itself, defaults that depend on who asks (a command's
+    /// isolation and network). `sandbox` is this node's command sandbox. By default anyone may, unchanged.
+    fn admit(&self, principal: &Principal, sandbox: &Availability, input: &mut Value) -> Result<(), Error> {
+        let _ = (principal, sandbox, input);
+        Ok(())
     }
 
     /// Checks a job's input before it is enqueued, naming the bad field.
@@ -71,15 +75,15 @@ pub(crate) type RunFuture<'a> = Pin<Box<dyn Future<Output = Result<Value, JobFai
 
 /// [`Executor`] made object-safe, so executors of any type share one registry.
 pub(crate) trait DynExecutor: Send + Sync {
-    fn requires_admin(&self) -> bool;
+    fn admit(&self, principal: &Principal, sandbox: &Availability, input: &mut Value) -> Result<(), Error>;
     fn validate(&self, input: &Value) -> Result<(), Error>;
     fn visibility(&self) -> Visibility;
     fn run_boxed(&self, ctx: JobContext) -> RunFuture<'_>;
 }
 
 impl<E: Executor> DynExecutor for E {
-    fn requires_admin(&self) -> bool {
-        Executor::requires_admin(self)
+    fn admit(&self, principal: &Principal, sandbox: &Availability, input: &mut Value) -> Result<(), Error> {
+        Executor::admit(self, principal, sandbox, input)
     }
 
     fn validate(&self, input: &Value) -> Result<(), Error> {

@@ -18,6 +18,7 @@ mod hub;
 mod listener;
 mod maintenance;
 mod metrics;
+mod orphans;
 mod probe;
 mod runner;
 mod scheduler;
@@ -37,6 +38,7 @@ pub use metrics::{EngineMetrics, HistogramSnapshot};
 pub use schedules::{ScheduleRequest, ScheduleUpdate};
 pub use settings::EngineSettings;
 pub use slipway_core::config::MissedRuns;
+pub use slipway_sandbox::Availability as SandboxAvailability;
 pub use slipway_store::jobs::{
     EventRecord as JobEvent, JobFilter, JobRecord as Job, JobStatus, ScheduleRecord as Schedule,
 };

@@ -135,7 +135,14 @@ async fn attempt(inner: &Arc<Inner>, job: &JobRecord, running: &Arc<RunningJob>)
         job: Arc::clone(running),
         writer: inner.writer.clone(),
     };
-    let mut fut = executor.run_boxed(ctx);
+    let scope = slipway_sandbox::Scope {
+        availability: inner.sandbox.clone(),
+        job_id: job.id,
+        attempt: job.attempts,
+        ledger: inner.ledger.clone().map(|l| l as Arc<dyn slipway_sandbox::Ledger>),
+    };
+    // Every command the executor starts (directly or through the agents' tools) finds its sandbox here.
+    let mut fut = std::pin::pin!(slipway_sandbox::scope(Arc::new(scope), executor.run_boxed(ctx)));
     let timeout = job.timeout_ms.and_then(|ms| u64::try_from(ms).ok()).map(Duration::from_millis);
     let deadline = async {
         match timeout {

@@ -71,19 +71,21 @@ fn validate_name(name: &str) -> Result<(), Error> {
 }
 
 impl Engine {
-    fn check_kind(&self, principal: &Principal, kind: &str, input: &Value) -> Result<(), Error> {
+    fn check_kind(&self, principal: &Principal, kind: &str, input: &mut Value) -> Result<(), Error> {
         let executor = self.inner.registry.require(kind)?;
-        if executor.requires_admin() {
-            principal.require_admin()?;
-        }
+        executor.admit(principal, &self.inner.sandbox, input)?;
         executor.validate(input)
     }
 
     /// Creates a schedule owned by the caller; its first due time is computed now.
-    pub async fn create_schedule(&self, principal: &Principal, req: ScheduleRequest) -> Result<ScheduleRecord, Error> {
+    pub async fn create_schedule(
+        &self,
+        principal: &Principal,
+        mut req: ScheduleRequest,
+    ) -> Result<ScheduleRecord, Error> {
         validate_name(&req.name)?;
         req.options.validate()?;
-        self.check_kind(principal, &req.kind, &req.input)?;
+        self.check_kind(principal, &req.kind, &mut req.input)?;
         let timezone = req.timezone.unwrap_or_else(|| "UTC".to_owned());
         let cron = CronSchedule::parse(&req.cron, &timezone)?;
         let next_run_at = if req.enabled { cron.next_after(slipway_core::time::now()) } else { None };
@@ -162,7 +164,7 @@ impl Engine {
         let timeout = row.timeout_ms.map(|ms| Duration::from_millis(u64::try_from(ms).unwrap_or(0)));
         EnqueueOptions { priority: row.priority, max_attempts: row.max_attempts, timeout, scheduled_for: None }
             .validate()?;
-        self.check_kind(principal, &row.kind, &row.input)?;
+        self.check_kind(principal, &row.kind, &mut row.input)?;
         let cron = CronSchedule::parse(&row.cron, &row.timezone)?;
         let retimed = row.cron != current.cron || row.timezone != current.timezone;
         if !row.enabled {
@@ -188,15 +190,15 @@ impl Engine {
 
     /// Deletes a schedule; the jobs it created stay.
     pub async fn delete_schedule(&self, principal: &Principal, id: i64) -> Result<(), Error> {
-        let schedule = self.get_schedule(principal, id).await?;
-        self.check_kind(principal, &schedule.kind, &schedule.input)?;
+        let mut schedule = self.get_schedule(principal, id).await?;
+        self.check_kind(principal, &schedule.kind, &mut schedule.input)?;
         if self.inner.write.delete_schedule(id).await? { Ok(()) } else { Err(not_found(id)) }
     }
 
     /// Enqueues the schedule's job now, outside its timetable (the next due time is unchanged).
     pub async fn run_schedule_now(&self, principal: &Principal, id: i64) -> Result<JobRecord, Error> {
-        let s = self.get_schedule(principal, id).await?;
-        self.check_kind(principal, &s.kind, &s.input)?;
+        let mut s = self.get_schedule(principal, id).await?;
+        self.check_kind(principal, &s.kind, &mut s.input)?;
         let job = NewJob {
             kind: s.kind,
             owner_id: s.owner_id,

@@ -15,6 +15,9 @@ pub struct EngineSettings {
     pub lease: Duration,
     /// Where job workspaces are made: `<root>/<job id>`.
     pub workspace_root: PathBuf,
+    /// Slipway's data dir, hidden from every sandboxed command (workspaces inside it are bound back one by
+    /// one); `None` hides the workspace root.
+    pub data_dir: Option<PathBuf>,
     /// Events of jobs finished longer ago than this are deleted; `None` keeps them.
     pub event_retention: Option<Duration>,
     /// What a schedule does about due times missed while no node ran (unless the schedule says otherwise).
@@ -41,6 +44,7 @@ impl Default for EngineSettings {
             workers: 8,
             lease: Duration::from_secs(30),
             workspace_root: PathBuf::from(slipway_core::config::DEFAULT_DATA_DIR).join("workspaces"),
+            data_dir: None,
             event_retention: Some(Duration::from_secs(30 * 86_400)),
             missed_runs: MissedRuns::Once,
             run_scheduler: true,
@@ -60,6 +64,7 @@ impl EngineSettings {
             workers: config.workers,
             lease: Duration::from_secs(config.job_lease),
             workspace_root: config.data_dir.join("workspaces"),
+            data_dir: Some(config.data_dir.clone()),
             event_retention: (config.event_retention_days > 0)
                 .then(|| Duration::from_secs(config.event_retention_days.saturating_mul(86_400))),
             missed_runs: config.missed_runs,

@@ -1,6 +1,7 @@
 //! Scheduled commands: a cron expression, a shell command, a timeout and a target, run by the engine's `command`
-//! executor. Each task is an engine schedule of kind `command`; each run is a job of that schedule. Running
-//! commands on a host is an administrator's right, checked here for every operation.
+//! executor. Each task is an engine schedule of kind `command`; each run is a job of that schedule. With the
+//! node's sandbox anyone may have tasks (users see their own; their commands run sandboxed, see the engine's
+//! `command` executor); without it, tasks are an administrator's right, checked here for every operation.
 
 use std::time::Duration;
 
@@ -186,14 +187,20 @@ impl Tasks {
         Self { engine }
     }
 
+    /// Anyone where commands are sandboxed; only administrators where they are not, saying why.
+    fn require_command_right(&self, caller: &Principal) -> Result<(), Error> {
+        let sandbox = self.engine.sandbox();
+        if caller.is_admin() || sandbox.is_available() { Ok(()) } else { Err(Error::Forbidden(sandbox.refusal())) }
+    }
+
     async fn schedule(&self, caller: &Principal, id: i64) -> Result<Schedule, Error> {
         let s = self.engine.get_schedule(caller, id).await.map_err(|_| Error::NotFound(format!("task {id}")))?;
         if s.kind == KIND { Ok(s) } else { Err(Error::NotFound(format!("task {id}"))) }
     }
 
-    /// Creates a task (administrators).
+    /// Creates a task (administrators, or anyone with the sandbox).
     pub async fn create(&self, caller: &Principal, spec: TaskSpec) -> Result<Task, Error> {
-        caller.require_admin()?;
+        self.require_command_right(caller)?;
         let request = ScheduleRequest {
             name: spec.name,
             cron: spec.cron,
@@ -211,7 +218,7 @@ impl Tasks {
         Task::from_schedule(self.engine.create_schedule(caller, request).await?)
     }
 
-    /// A page of tasks, optionally only enabled or disabled ones (administrators).
+    /// A page of tasks, optionally only enabled or disabled ones (administrators, or anyone with the sandbox).
     pub async fn list(
         &self,
         caller: &Principal,
@@ -219,7 +226,7 @@ impl Tasks {
         offset: i64,
         limit: i64,
     ) -> Result<Page<Task>, Error> {
-        caller.require_admin()?;
+        self.require_command_right(caller)?;
         let page = self.engine.list_schedules(caller, Some(KIND), enabled, offset, limit).await?;
         Ok(Page {
             items: page.items.into_iter().map(Task::from_schedule).collect::<Result<_, _>>()?,
@@ -227,21 +234,30 @@ impl Tasks {
         })
     }
 
-    /// One task (administrators).
+    /// One task (administrators, or anyone with the sandbox).
     pub async fn get(&self, caller: &Principal, id: i64) -> Result<Task, Error> {
-        caller.require_admin()?;
+        self.require_command_right(caller)?;
         Task::from_schedule(self.schedule(caller, id).await?)
     }
 
-    /// Changes a task (administrators).
+    /// Changes a task (administrators, or anyone with the sandbox).
     pub async fn update(&self, caller: &Principal, id: i64, c: TaskChanges) -> Result<Task, Error> {
-        caller.require_admin()?;
-        let current = Task::from_schedule(self.schedule(caller, id).await?)?;
+        self.require_command_right(caller)?;
+        let schedule = self.schedule(caller, id).await?;
+        let mut stored = schedule.input.clone();
+        let current = Task::from_schedule(schedule)?;
         let new_input = (c.command.is_some() || c.target.is_some()).then(|| {
-            input(
-                c.command.as_deref().unwrap_or(&current.command),
-                Some(c.target.as_deref().unwrap_or(&current.target)),
-            )
+            // The stored input keeps how it is isolated (settled for its owner), whoever edits it.
+            if let (Some(fields), Value::Object(new)) = (
+                stored.as_object_mut(),
+                input(
+                    c.command.as_deref().unwrap_or(&current.command),
+                    Some(c.target.as_deref().unwrap_or(&current.target)),
+                ),
+            ) {
+                fields.extend(new);
+            }
+            stored
         });
         let update = ScheduleUpdate {
             name: c.name,
@@ -258,23 +274,23 @@ impl Tasks {
         Task::from_schedule(self.engine.update_schedule(caller, id, update).await?)
     }
 
-    /// Deletes a task; its runs stay in the history of jobs (administrators).
+    /// Deletes a task; its runs stay in the history of jobs (administrators, or anyone with the sandbox).
     pub async fn delete(&self, caller: &Principal, id: i64) -> Result<(), Error> {
-        caller.require_admin()?;
+        self.require_command_right(caller)?;
         self.schedule(caller, id).await?;
         self.engine.delete_schedule(caller, id).await
     }
 
-    /// Runs a task now, outside its timetable (administrators); returns the queued run.
+    /// Runs a task now, outside its timetable (administrators, or anyone with the sandbox); returns the queued run.
     pub async fn run_now(&self, caller: &Principal, id: i64) -> Result<TaskRun, Error> {
-        caller.require_admin()?;
+        self.require_command_right(caller)?;
         self.schedule(caller, id).await?;
         Ok(TaskRun::from_job(self.engine.run_schedule_now(caller, id).await?))
     }
 
-    /// A task's runs, newest first (administrators).
+    /// A task's runs, newest first (administrators, or anyone with the sandbox).
     pub async fn runs(&self, caller: &Principal, id: i64, offset: i64, limit: i64) -> Result<Page<TaskRun>, Error> {
-        caller.require_admin()?;
+        self.require_command_right(caller)?;
         self.schedule(caller, id).await?;
         let filter =
             JobFilter { schedule_id: Some(id), kind: Some(KIND.to_owned()), offset, limit, ..JobFilter::default() };

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use slipway_core::{Error, Principal, Role};
-use slipway_engine::{CommandExecutor, Engine, EngineSettings, JobStatus};
+use slipway_engine::{CommandExecutor, Engine, EngineSettings, JobStatus, SandboxAvailability};
 use slipway_ops::{TaskChanges, TaskSpec, Tasks};
 use slipway_store::{Db, backend_tests};
 
@@ -30,9 +30,32 @@ fn spec(cron: &str, command: &str) -> TaskSpec {
 }
 
 async fn tasks(db: Db, dir: &std::path::Path) -> (Tasks, Engine) {
+    tasks_with(db, dir, None).await
+}
+
+/// Tasks on an engine with `sandbox` (`None`: detected).
+async fn tasks_with(db: Db, dir: &std::path::Path, sandbox: Option<SandboxAvailability>) -> (Tasks, Engine) {
     let settings = EngineSettings { workers: 2, workspace_root: dir.to_path_buf(), ..EngineSettings::default() };
-    let engine = Engine::builder(db, settings).executor(CommandExecutor::new()).start().await.unwrap();
+    let mut builder = Engine::builder(db, settings).executor(CommandExecutor::new());
+    if let Some(sandbox) = sandbox {
+        builder = builder.sandbox(sandbox);
+    }
+    let engine = builder.start().await.unwrap();
     (Tasks::new(engine.clone()), engine)
+}
+
+/// Whether the engine has the sandbox; skips (with a message) when not, except under CI, where it fails.
+fn sandboxed(engine: &Engine) -> bool {
+    match engine.sandbox().reason() {
+        None => true,
+        Some(reason) if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") => {
+            panic!("CI=true but the sandbox is unavailable: {reason} (install bubblewrap)")
+        }
+        Some(reason) => {
+            eprintln!("SKIPPED: the sandbox is unavailable here: {reason}");
+            false
+        }
+    }
 }
 
 fn field(e: Error) -> String {
@@ -68,16 +91,52 @@ backend_tests! {
         engine.shutdown(Duration::from_secs(5)).await;
     }
 
-    async fn only_administrators_touch_tasks(db: Db) {
+    async fn without_the_sandbox_only_administrators_touch_tasks(db: Db) {
         let dir = tempfile::tempdir().unwrap();
-        let (t, engine) = tasks(db, dir.path()).await;
+        let none = SandboxAvailability::Unavailable("no bwrap in this test".into());
+        let (t, engine) = tasks_with(db, dir.path(), Some(none)).await;
         let task = t.create(&admin(), spec("0 3 * * *", "echo hi")).await.unwrap();
-        assert!(matches!(t.create(&user(), spec("0 3 * * *", "echo hi")).await, Err(Error::Forbidden(_))));
+        let Err(Error::Forbidden(why)) = t.create(&user(), spec("0 3 * * *", "echo hi")).await else { panic!() };
+        assert!(why.starts_with("commands need the bubblewrap sandbox (bwrap), which is unavailable: no bwrap"), "{why}");
         assert!(matches!(t.list(&user(), None, 0, 10).await, Err(Error::Forbidden(_))));
         assert!(matches!(t.get(&user(), task.id).await, Err(Error::Forbidden(_))));
         assert!(matches!(t.run_now(&user(), task.id).await, Err(Error::Forbidden(_))));
         assert!(matches!(t.delete(&user(), task.id).await, Err(Error::Forbidden(_))));
         assert!(matches!(t.get(&admin(), task.id + 100).await, Err(Error::NotFound(_))));
+        engine.shutdown(Duration::from_secs(5)).await;
+    }
+
+    async fn with_the_sandbox_users_have_their_own_sandboxed_tasks(db: Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let (t, engine) = tasks(db, dir.path()).await;
+        if !sandboxed(&engine) {
+            return engine.shutdown(Duration::from_secs(5)).await;
+        }
+        let theirs = t.create(&admin(), spec("0 3 * * *", "echo admin")).await.unwrap();
+        let mine = t.create(&user(), spec("0 3 * * *", "echo mine; echo x > /etc/pwned-by-task")).await.unwrap();
+        assert_eq!(mine.target, "local");
+        assert!(matches!(t.get(&user(), theirs.id).await, Err(Error::NotFound(_))), "a user sees only their own");
+        assert_eq!(t.list(&user(), None, 0, 10).await.unwrap().total, 1);
+        let run = t.run_now(&user(), mine.id).await.unwrap();
+        let job = engine.get(&user(), run.job_id).await.unwrap();
+        assert_eq!((job.input["isolation"].as_str(), job.input["network"].as_bool()), (Some("sandbox"), Some(false)));
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        let done = loop {
+            let r = t.runs(&user(), mine.id, 0, 10).await.unwrap().items.remove(0);
+            if r.status.is_final() {
+                break r;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "the run did not finish");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert_eq!(done.stdout, "mine\n");
+        assert!(done.stderr.contains("/etc/pwned-by-task"), "{}", done.stderr);
+        assert!(!std::path::Path::new("/etc/pwned-by-task").exists());
+        // An edit keeps how the user's task is isolated, even when an administrator makes it.
+        let edited = t.update(&admin(), mine.id, TaskChanges { command: Some("echo edited".into()), ..TaskChanges::default() }).await.unwrap();
+        let schedule = engine.get_schedule(&admin(), edited.id).await.unwrap();
+        assert_eq!(schedule.input["isolation"], "sandbox");
+        assert_eq!(schedule.input["command"], "echo edited");
         engine.shutdown(Duration::from_secs(5)).await;
     }
 

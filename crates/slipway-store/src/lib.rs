@@ -12,6 +12,7 @@ pub mod llm;
 mod migrate;
 pub mod node_secret;
 mod probe;
+pub mod process_groups;
 mod sealed;
 mod settings;
 #[cfg(feature = "testing")]

@@ -90,6 +90,74 @@ async fn killed_worker_recovers(t: TestDb) {
     engine.shutdown(Duration::from_secs(1)).await;
 }
 
+/// Pids of live processes whose command line mentions `marker`.
+fn running(marker: &str) -> Vec<i32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let zombie = stat.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'));
+            !zombie
+                && std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .is_ok_and(|c| String::from_utf8_lossy(&c).split('\0').any(|arg| arg == marker))
+        })
+        .collect()
+}
+
+/// A worker killed with SIGKILL takes its commands' processes with it: a sandboxed command's at once (bwrap's
+/// --die-with-parent and PID namespace), a host command's `sleep` child (whose shell died by its parent-death
+/// signal) when the next node on this host starts and sweeps the recorded group.
+async fn killed_workers_commands_die(t: TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = client(&t.db, dir.path()).await;
+    if let Some(reason) = engine.sandbox().reason() {
+        let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+        assert!(!ci, "CI=true but the sandbox is unavailable: {reason} (install bubblewrap)");
+        eprintln!("SKIPPED: the sandbox is unavailable here: {reason}");
+        return;
+    }
+    let nonce = uuid::Uuid::new_v4().as_u128() % 1_000_000;
+    let once = EnqueueOptions { max_attempts: 1, ..EnqueueOptions::default() };
+    let mut markers = Vec::new();
+    for (i, isolation) in ["sandbox_as_node", "host"].into_iter().enumerate() {
+        let marker = format!("300{i}.{nonce}");
+        let input = json!({"command": format!("echo begin; sleep {marker}; echo end"), "isolation": isolation});
+        let job = engine.enqueue(&admin(), "command", input, once.clone()).await.unwrap();
+        markers.push((job.id, marker));
+    }
+    let mut first = Node::start_worker(node_command("worker", &t, dir.path()));
+    for (id, marker) in &markers {
+        wait_for("the commands to start", Duration::from_secs(30), async || {
+            let events = t.db.job_events(*id, 0, 100).await.unwrap();
+            let begun = events.iter().any(|e| e.kind == "stdout" && e.payload["line"] == "begin");
+            (begun && !running(marker).is_empty()).then_some(())
+        })
+        .await;
+    }
+    first.signal(Signal::SIGKILL);
+    first.wait(Duration::from_secs(10));
+    let (sandboxed, host) = (&markers[0].1, &markers[1].1);
+    wait_for("the sandboxed command to die with its node", Duration::from_secs(10), async || {
+        running(sandboxed).is_empty().then_some(())
+    })
+    .await;
+    assert_eq!(running(host).len(), 1, "the host command's sleep outlived its shell, which died with the node");
+
+    let second = Node::start_worker(node_command("worker", &t, dir.path()));
+    wait_for("the next node to kill what the host command left", Duration::from_secs(30), async || {
+        running(host).is_empty().then_some(())
+    })
+    .await;
+    second.signal(Signal::SIGTERM);
+    engine.shutdown(Duration::from_secs(1)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_workers_commands_die_with_it_sqlite() {
+    killed_workers_commands_die(slipway_store::testing::sqlite().await).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_killed_mid_job_leaves_nothing_running_after_restart_sqlite() {
     killed_worker_recovers(slipway_store::testing::sqlite().await).await;

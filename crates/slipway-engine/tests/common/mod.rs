@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use slipway_core::{Principal, Role};
-use slipway_engine::{CommandExecutor, Engine, EngineSettings, Executor, Job, JobContext, JobFailure, Visibility};
+use slipway_engine::{
+    CommandExecutor, Engine, EngineSettings, Executor, Job, JobContext, JobFailure, SandboxAvailability, Visibility,
+};
 use slipway_store::Db;
 use tokio::sync::mpsc;
 
@@ -166,10 +168,31 @@ impl Harness {
     }
 
     pub async fn with_settings(db: Db, settings: EngineSettings, workspace: tempfile::TempDir) -> Self {
+        Self::build(db, settings, workspace, None).await
+    }
+
+    /// An engine on a node where commands cannot be sandboxed.
+    pub async fn without_sandbox(db: Db) -> Self {
+        let workspace = tempfile::tempdir().unwrap();
+        let none = SandboxAvailability::Unavailable("bwrap is switched off in this test".into());
+        Self::build(db, settings(workspace.path()), workspace, Some(none)).await
+    }
+
+    /// An engine with `sandbox` (`None`: detected, hiding the settings' data dir or workspace root).
+    pub async fn build(
+        db: Db,
+        settings: EngineSettings,
+        workspace: tempfile::TempDir,
+        sandbox: Option<SandboxAvailability>,
+    ) -> Self {
         let (started_tx, started) = mpsc::unbounded_channel();
         let (stopped_tx, stopped) = mpsc::unbounded_channel();
         let counter = Counter::default();
-        let engine = Engine::builder(db.clone(), settings)
+        let mut builder = Engine::builder(db.clone(), settings);
+        if let Some(sandbox) = sandbox {
+            builder = builder.sandbox(sandbox);
+        }
+        let engine = builder
             .executor(Echo)
             .executor(Flaky)
             .executor(Ticker)
@@ -198,6 +221,21 @@ impl Harness {
     /// Waits for the next executor start reported by a Sleeper.
     pub async fn next_start(&mut self) -> (i64, Instant) {
         tokio::time::timeout(PATIENCE, self.started.recv()).await.expect("a sleeper started").unwrap()
+    }
+}
+
+/// Whether this engine has the sandbox; when not, the test is skipped with a message, except under CI
+/// (`CI=true`), where it fails.
+pub fn sandboxed(engine: &Engine) -> bool {
+    match engine.sandbox().reason() {
+        None => true,
+        Some(reason) if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") => {
+            panic!("CI=true but the sandbox is unavailable: {reason} (install bubblewrap)")
+        }
+        Some(reason) => {
+            eprintln!("SKIPPED: the sandbox is unavailable here: {reason}");
+            false
+        }
     }
 }
 

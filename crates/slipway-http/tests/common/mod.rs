@@ -76,6 +76,8 @@ pub struct Setup {
     /// The LLM runtime's settings (no server default unless a test points one at a `MockProvider`; users'
     /// configurations may reach the mock on loopback, as an administrator's allow list would let them).
     pub llm: slipway_llm::LlmSettings,
+    /// The command sandbox (`None`: detected on this machine).
+    pub sandbox: Option<slipway_engine::SandboxAvailability>,
 }
 
 impl Default for Setup {
@@ -89,6 +91,7 @@ impl Default for Setup {
                 outbound: slipway_llm::testing::loopback_allowed(),
                 ..slipway_llm::LlmSettings::default()
             },
+            sandbox: None,
         }
     }
 }
@@ -106,7 +109,10 @@ pub async fn state_with(db: Db, setup: Setup) -> (AppState, tempfile::TempDir) {
     let sealer = slipway_store::Sealer::from_secret("the secret key of the HTTP tests, 32+ chars");
     let llm = slipway_llm::Llm::new(db.clone(), setup.llm, sealer).await.expect("llm");
     let runtime = slipway_agents::Runtime { llm: llm.clone(), db: db.clone() };
-    let builder = Engine::builder(db.clone(), settings).executor(CommandExecutor::new());
+    let mut builder = Engine::builder(db.clone(), settings).executor(CommandExecutor::new());
+    if let Some(sandbox) = setup.sandbox {
+        builder = builder.sandbox(sandbox);
+    }
     let engine = slipway_agents::register(builder, &runtime).start().await.expect("engine");
     let state = AppState::new(AppParts {
         node: NodeInfo {
