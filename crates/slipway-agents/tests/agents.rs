@@ -327,11 +327,8 @@ backend_tests! {
         let done = finished(&rig, &ann, &job).await;
         assert_eq!(done.status, JobStatus::Failed);
         let error = done.error.unwrap();
-        assert_eq!(
-            error,
-            "reviewer did not hand over its result through submit_review: asked once more and then forced to call \
-             submit_review, it answered with text: \"Looks fine to me.\""
-        );
+        // The mock honours the forced tool choice as providers do: the third, forced request gets no text.
+        assert!(error.starts_with("reviewer") && error.contains("tool_choice Tool(\"submit_review\")"), "{error}");
         assert_eq!(mock.requests().len(), 6, "planner, developer twice, reviewer three times");
         let out = done.output.expect("a failed task keeps its report");
         let report = out["output"].as_str().unwrap();
@@ -361,7 +358,7 @@ backend_tests! {
         let done = finished(&rig, &root, &job).await;
         assert_eq!(done.status, JobStatus::Failed);
         let error = done.error.unwrap();
-        assert!(error.starts_with("phase 交付: reviewer did not hand over its result through submit_review"), "{error}");
+        assert!(error.starts_with("phase 交付: reviewer") && error.contains("submit_review"), "{error}");
         let gates = rig.db.job_gate_checks(job.id).await.unwrap();
         let results: Vec<(&str, &str)> = gates.iter().map(|g| (g.gate_name.as_str(), g.result.as_str())).collect();
         assert_eq!(results, [("tests_pass", "skipped"), ("security_scan", "passed")]);

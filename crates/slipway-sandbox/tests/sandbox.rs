@@ -17,8 +17,9 @@ struct DataDir {
 }
 
 fn data_dir() -> DataDir {
-    // Not under /tmp: the sandbox's /tmp is private anyway, and the data dir must be hidden on its own merits.
-    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    // Not under /tmp: the sandbox's /tmp is private anyway, and the data dir must be hidden on its own merits. Not
+    // under the target dir either: that may lie in a home directory the job's own uid cannot traverse.
+    let dir = tempfile::tempdir_in("/var/tmp").unwrap();
     let root = dir.path().join("data");
     let workspace = root.join("workspaces").join("42");
     std::fs::create_dir_all(&workspace).unwrap();
