@@ -21,9 +21,8 @@ pub async fn me(CurrentUser(auth): CurrentUser) -> Json<Value> {
     Json(views::user(&auth.user))
 }
 
-/// Fields ResoftAI lets a user change.
+/// Fields ResoftAI lets a user change; unknown fields are ignored, as FastAPI does.
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct UpdateMeBody {
     /// Display name.
     pub full_name: Option<String>,
