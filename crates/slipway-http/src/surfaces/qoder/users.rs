@@ -52,6 +52,7 @@ pub async fn get(
 
 /// A user to create.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = QoderUserCreate)]
 pub struct CreateUserBody {
     /// Username.
     pub username: String,
@@ -89,6 +90,7 @@ pub async fn create(
 
 /// Fields to change; unknown fields are ignored, as gin does.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = QoderUserUpdate)]
 pub struct UpdateUserBody {
     /// Username.
     pub username: Option<String>,

@@ -23,6 +23,7 @@ pub async fn me(CurrentUser(auth): CurrentUser) -> Json<Value> {
 
 /// Fields ResoftAI lets a user change; unknown fields are ignored, as FastAPI does.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = ResoftAiUpdateMe)]
 pub struct UpdateMeBody {
     /// Display name.
     pub full_name: Option<String>,

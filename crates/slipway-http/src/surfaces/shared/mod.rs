@@ -35,6 +35,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 /// Registration as Perfect21 and ResoftAI send it.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = SharedRegister)]
 pub struct RegisterBody {
     /// 3–30 letters, digits, `_`, `-`, `.`.
     pub username: String,
@@ -90,6 +91,7 @@ pub async fn register(
 
 /// A login as Perfect21 (`identifier`), ResoftAI (form-encoded `username`) and qoder (`username`) send it.
 #[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(as = SharedLogin)]
 pub struct LoginBody {
     /// Username or e-mail address (Perfect21).
     pub identifier: Option<String>,
@@ -146,6 +148,7 @@ pub async fn login(
 
 /// A refresh request body (Perfect21, qoder); ResoftAI sends the token as the bearer instead.
 #[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(as = SharedRefresh)]
 pub struct RefreshBody {
     /// The refresh token.
     pub refresh_token: Option<String>,
@@ -214,6 +217,7 @@ pub async fn profile(CurrentUser(auth): CurrentUser, lang: Lang) -> Json<Value> 
 
 /// A password change as Perfect21 (`old_password`) and ResoftAI (`current_password`) send it.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = SharedChangePassword)]
 pub struct ChangePasswordBody {
     /// The current password (Perfect21).
     pub old_password: Option<String>,
