@@ -98,6 +98,17 @@ backend_tests! {
             assert_error_shape("POST", "/api/tasks", &r);
             assert!(r.json()["message"].as_str().unwrap().contains(field), "{body}: {}", r.text);
         }
+        let long = json!({"name": "n".repeat(101), "cron": "0 3 * * *", "command": "x".repeat(10_001)});
+        let r = app.json("POST", "/api/tasks", long, Some(&root)).await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        let m = r.json()["message"].as_str().unwrap().to_owned();
+        assert!(m.contains("name must be at most 100 characters") && m.contains("command must be at most 10000"), "{m}");
+        let ok = app.json("POST", "/api/tasks", json!({"name": "n".repeat(100), "cron": "0 3 * * *", "command": "true"}), Some(&root)).await;
+        assert_eq!(ok.status, 200, "{}", ok.text);
+        let id = ok.json()["data"]["id"].as_i64().unwrap();
+        let r = app.json("PUT", &format!("/api/tasks/{id}"), json!({"target": "t".repeat(101)}), Some(&root)).await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert!(r.json()["message"].as_str().unwrap().contains("target must be at most 100"), "{}", r.text);
         for path in ["/api/tasks/abc", "/api/tasks/0/runs"] {
             let r = app.call("GET", path, Some(&root)).await;
             assert_eq!(r.status, 400, "{path}");
