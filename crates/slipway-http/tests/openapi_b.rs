@@ -40,3 +40,11 @@ fn each_request_body_names_its_own_schema() {
     let refresh = body_properties(&doc, "post", "/api/auth/refresh/");
     assert!(!refresh.iter().any(|p| p == "refresh_token"), "{refresh:?}");
 }
+
+#[test]
+fn the_job_event_stream_documents_its_content_type() {
+    let doc = serde_json::to_value(slipway_http::openapi::document()).unwrap();
+    let ok = &doc["paths"]["/api/jobs/{id}/events"]["get"]["responses"]["200"];
+    assert!(ok["content"]["text/event-stream"]["schema"].is_object(), "{ok}");
+    assert!(doc["paths"]["/api/jobs/{id}/ws"]["get"]["responses"]["101"].is_object());
+}
