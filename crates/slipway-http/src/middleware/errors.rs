@@ -70,7 +70,8 @@ impl Origin {
     fn render(&self, err: &Error) -> Response {
         let path = self.uri.path();
         let request_id = self.request_id.as_ref().map_or("", RequestId::as_str);
-        let ctx = ErrorContext { shape: shape_for(self.method.as_str(), path), path, request_id, lang: self.lang };
+        let method = self.method.as_str();
+        let ctx = ErrorContext { shape: shape_for(method, path), method, path, request_id, lang: self.lang };
         if err.is_server_fault() {
             tracing::error!(error = %err, "request failed");
         } else if err.default_status() >= 500 {
