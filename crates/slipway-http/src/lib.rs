@@ -32,7 +32,8 @@ pub fn router(state: AppState) -> Router {
     let app = routes
         .merge(surfaces::resoftai::docs::docs_ui(api))
         .fallback(route_not_found)
-        .layer(realtime::socketio::layer(state.clone()))
+        .layer(realtime::socketio::layer(state.clone()));
+    let app = middleware::limit_bodies(app, state.http.body_limit)
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::rate_limit::rate_limit))
         .with_state(state.clone());
     middleware::apply(app, &state.http, state.http_stats.clone())

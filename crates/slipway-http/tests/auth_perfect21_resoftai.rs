@@ -121,6 +121,7 @@ backend_tests! {
         assert_eq!(me.status, 200);
         let b = me.json();
         assert_eq!((b["username"].as_str(), b["full_name"].as_str(), b["is_admin"].as_bool()), (Some("john_doe"), Some("John Doe"), Some(false)));
+        assert_eq!(b["role"], "user");
         assert!(b["id"].is_i64());
 
         let r = app.json("PUT", "/api/auth/me", json!({"full_name": "John Smith", "email": "john.smith@example.com"}), Some(&access)).await;
@@ -128,6 +129,11 @@ backend_tests! {
         let b = r.json();
         assert_eq!((b["full_name"].as_str(), b["email"].as_str()), (Some("John Smith"), Some("john.smith@example.com")));
         assert!(b["updated_at"].is_string());
+
+        let r = app.json("PUT", "/api/auth/me", json!({"full_name": "John Q", "nickname": "jq"}), Some(&access)).await;
+        assert_eq!((r.status.as_u16(), r.json()["full_name"].as_str()), (200, Some("John Q")), "FastAPI ignores unknown fields: {}", r.text);
+        let root = app.admin("root").await;
+        assert_eq!(app.call("GET", "/api/auth/me", Some(&root)).await.json()["role"], "admin");
 
         let r = app.json("PUT", "/api/auth/me", json!({"full_name": 5}), Some(&access)).await;
         assert_eq!(r.status, 422);

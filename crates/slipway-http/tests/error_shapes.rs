@@ -117,7 +117,7 @@ async fn resoftai_errors_carry_detail_status_code_error_code_timestamp() {
     let r = raised("/api/llm-configs/3", "forbidden").await;
     assert_eq!(r.status, 403);
     let b = r.json();
-    assert_eq!(b["detail"], "permission denied: admins only");
+    assert_eq!(b["detail"], "权限不足", "appendix D's text for AUTH_003");
     assert_eq!(b["status_code"], 403);
     assert_eq!(b["error_code"], "AUTH_003");
 
@@ -133,10 +133,7 @@ async fn ansflow_errors_nest_code_message_details_with_path() {
     assert_eq!(r.status, 400);
     let b = r.json();
     assert_eq!(b["error"]["code"], "VALIDATION_ERROR");
-    assert_eq!(
-        b["error"]["details"],
-        json!({"email": ["value is not a valid email address"], "page": ["must be an integer"]})
-    );
+    assert_eq!(b["error"]["details"], json!({"email": ["请输入有效的邮箱地址"], "page": ["must be an integer"]}));
     assert_eq!(b["path"], "/api/pipelines/7/");
     assert!(b["timestamp"].is_string());
 
@@ -182,7 +179,7 @@ async fn shared_routes_answer_with_the_union_of_their_documents() {
     assert_eq!(b["success"], false);
     assert_eq!(b["error_code"], "INVALID_TOKEN", "Perfect21's code beats ResoftAI's AUTH_002");
     assert_eq!(b["message"], "invalid or expired token");
-    assert_eq!(b["detail"], "invalid or expired token");
+    assert_eq!(b["detail"], "Token 无效或过期", "ResoftAI's text");
     assert_eq!(b["status_code"], 401);
     assert_eq!(b["code"], 401);
     assert!(b["timestamp"].is_string());

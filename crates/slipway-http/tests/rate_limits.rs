@@ -161,3 +161,55 @@ async fn two_nodes_share_counters_through_redis() {
     assert_eq!((r.status.as_u16(), remaining(&r)), (200, Some(0)));
     assert_eq!(node_b.send(login_req(&ip)).await.status, 429, "the other node saw the first three");
 }
+
+/// The request with its `Content-Length`, as real clients send it (the body limit refuses it before reading).
+fn sized(mut req: Request<Body>) -> Request<Body> {
+    use axum::body::HttpBody;
+    let len = req.body().size_hint().exact().unwrap();
+    req.headers_mut().insert("content-length", len.into());
+    req
+}
+
+/// Checks the three rate-limit headers: a limit, what is left of it, and the window's end in epoch seconds.
+fn assert_limit_headers(what: &str, r: &Reply, limit: &str) {
+    assert_eq!(r.header("x-ratelimit-limit"), Some(limit), "{what} ({}): {:?}", r.status, r.headers);
+    assert!(remaining(r).is_some(), "{what}: {:?}", r.headers);
+    let reset: i64 = r.header("x-ratelimit-reset").unwrap_or_else(|| panic!("{what}: no reset")).parse().unwrap();
+    let now = chrono::Utc::now().timestamp();
+    assert!(reset > now && reset <= now + 3600, "{what}: reset {reset} is not an epoch second in the window");
+}
+
+backend_tests! {
+    async fn every_answer_of_a_limited_route_carries_the_headers(db: Db) {
+        let rates = RateLimitConfig { perfect21: Rate::new(100, 3600), resoftai_free: Rate::new(50, 60), ..RateLimitConfig::default() };
+        let http = slipway_http::HttpSettings { body_limit: 1024, ..slipway_http::HttpSettings::default() };
+        let app = TestApp::new(db, Setup { http, ..limited(rates) }).await;
+        let (ann, _) = app.user("ann").await;
+        let huge = json!({"token": "x".repeat(4096)});
+        let answers = [
+            ("Perfect21 200", app.call("GET", "/api/auth/verify", Some(&ann)).await, "100", 200),
+            ("Perfect21 401", app.call("GET", "/api/auth/verify", None).await, "100", 401),
+            ("Perfect21 404", app.call("GET", "/api/workflows/nothing/here", Some(&ann)).await, "100", 404),
+            ("Perfect21 405", app.call("DELETE", "/api/auth/verify", Some(&ann)).await, "100", 405),
+            ("Perfect21 413", app.send(sized(common::json_req("POST", "/api/auth/verify-email", &huge, None))).await, "100", 413),
+            ("Perfect21 422", app.json("POST", "/api/auth/verify-email", json!({"token": 1}), None).await, "100", 422),
+            ("ResoftAI 200", app.call("GET", "/api/auth/me", Some(&ann)).await, "50", 200),
+            ("ResoftAI 404", app.call("GET", "/api/nothing", Some(&ann)).await, "50", 404),
+            ("ResoftAI 405", app.call("GET", "/api/llm-configs/abc/test", Some(&ann)).await, "50", 405),
+            ("ResoftAI 422", app.call("DELETE", "/api/llm-configs/abc", Some(&ann)).await, "50", 422),
+        ];
+        for (what, r, limit, status) in &answers {
+            assert_eq!(r.status.as_u16(), *status, "{what}: {}", r.text);
+            assert_limit_headers(what, r, limit);
+        }
+    }
+
+    async fn timeouts_of_a_limited_route_carry_the_headers_too(db: Db) {
+        let http = slipway_http::HttpSettings { request_timeout: std::time::Duration::from_millis(1), ..slipway_http::HttpSettings::default() };
+        let app = TestApp::new(db, Setup { http, ..limited(RateLimitConfig { login: Rate::new(5, 600), ..RateLimitConfig::default() }) }).await;
+        let r = app.send(login_req("198.51.100.7")).await;
+        assert_eq!(r.status, 503, "{}", r.text);
+        assert_eq!(r.json()["error_code"], "TIMEOUT");
+        assert_limit_headers("a timed-out login", &r, "5");
+    }
+}

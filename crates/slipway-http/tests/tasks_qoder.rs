@@ -37,22 +37,23 @@ backend_tests! {
         let r = app.json("POST", "/api/tasks", task("tar czf /tmp/backup.tgz /etc"), Some(&root)).await;
         assert_eq!(r.status, 200, "{}", r.text);
         let b = r.json();
-        assert_eq!((b["code"].as_i64(), b["message"].as_str()), (Some(200), Some("任务创建成功")));
+        assert_eq!((b["code"].as_i64(), b["message"].as_str()), (Some(200), Some("create task")), "the document's text");
         let t = &b["data"];
         assert_eq!((t["cron"].as_str(), t["timeout"].as_i64(), t["enabled"].as_bool(), t["target"].as_str()), (Some("0 3 * * *"), Some(60), Some(true), Some("local")));
         assert!(t["next_run_at"].as_str().unwrap().ends_with("03:00:00Z"));
         let id = t["id"].as_i64().unwrap();
 
-        let off = json!({"name": "off", "cron": "*/5 * * * *", "command": "true", "enabled": false});
+        let off = json!({"name": "off", "cron": "*/5 * * * *", "command": "true", "enabled": false, "colour": "red"});
         assert_eq!(app.json("POST", "/api/tasks", off, Some(&root)).await.status, 200);
         let list = app.call("GET", "/api/tasks?page=1&page_size=1", Some(&root)).await.json();
         assert_eq!((list["data"]["total"].as_i64(), list["data"]["list"].as_array().unwrap().len()), (Some(2), 1));
+        assert_eq!(list["message"], "tasks list", "the document's text");
         let disabled = app.call("GET", "/api/tasks?enabled=false", Some(&root)).await.json();
         assert_eq!(disabled["data"]["list"][0]["name"], "off");
 
         let r = app.call("GET", &format!("/api/tasks/{id}"), Some(&root)).await;
         assert_eq!(r.json()["data"]["name"], "nightly backup");
-        let r = app.json("PUT", &format!("/api/tasks/{id}"), json!({"cron": "30 2 * * 1", "timeout": 0}), Some(&root)).await;
+        let r = app.json("PUT", &format!("/api/tasks/{id}"), json!({"cron": "30 2 * * 1", "timeout": 0, "colour": "red"}), Some(&root)).await;
         assert_eq!(r.status, 200, "{}", r.text);
         assert_eq!((r.json()["data"]["cron"].as_str(), r.json()["data"]["timeout"].as_i64()), (Some("30 2 * * 1"), Some(0)));
 
@@ -91,13 +92,23 @@ backend_tests! {
             (json!({"name": "x", "cron": "0 3 * * *", "command": "true", "target": "web-1"}), "target"),
             (json!({"name": "x", "cron": "0 3 * * *", "command": "true", "timeout": "soon"}), "timeout"),
             (json!({"name": "x", "cron": "0 3 * * *"}), "command"),
-            (json!({"name": "x", "cron": "0 3 * * *", "command": "true", "colour": "red"}), "colour"),
         ] {
             let r = app.json("POST", "/api/tasks", body.clone(), Some(&root)).await;
             assert_eq!(r.status, 400, "{body}: {}", r.text);
             assert_error_shape("POST", "/api/tasks", &r);
             assert!(r.json()["message"].as_str().unwrap().contains(field), "{body}: {}", r.text);
         }
+        let long = json!({"name": "n".repeat(101), "cron": "0 3 * * *", "command": "x".repeat(10_001)});
+        let r = app.json("POST", "/api/tasks", long, Some(&root)).await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        let m = r.json()["message"].as_str().unwrap().to_owned();
+        assert!(m.contains("name must be at most 100 characters") && m.contains("command must be at most 10000"), "{m}");
+        let ok = app.json("POST", "/api/tasks", json!({"name": "n".repeat(100), "cron": "0 3 * * *", "command": "true"}), Some(&root)).await;
+        assert_eq!(ok.status, 200, "{}", ok.text);
+        let id = ok.json()["data"]["id"].as_i64().unwrap();
+        let r = app.json("PUT", &format!("/api/tasks/{id}"), json!({"target": "t".repeat(101)}), Some(&root)).await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert!(r.json()["message"].as_str().unwrap().contains("target must be at most 100"), "{}", r.text);
         for path in ["/api/tasks/abc", "/api/tasks/0/runs"] {
             let r = app.call("GET", path, Some(&root)).await;
             assert_eq!(r.status, 400, "{path}");

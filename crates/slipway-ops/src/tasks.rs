@@ -17,6 +17,24 @@ use slipway_engine::{
 const KIND: &str = "command";
 /// The longest a task may be given to run.
 const MAX_TIMEOUT_SECS: i64 = 7 * 86_400;
+/// The longest stored text fields, in characters: name, command, target, cron expression, time zone.
+const TEXT_LIMITS: [(&str, usize); 5] =
+    [("name", 100), ("command", 10_000), ("target", 100), ("cron", 100), ("timezone", 64)];
+
+/// Every text field longer than its limit ([`TEXT_LIMITS`]), as one validation error naming each.
+fn check_lengths(fields: [(&str, Option<&str>); 5]) -> Result<(), Error> {
+    let problems: Vec<FieldError> = TEXT_LIMITS
+        .iter()
+        .filter_map(|(field, max)| {
+            let value = fields.iter().find(|(f, _)| f == field).and_then(|(_, v)| *v)?;
+            let chars = value.chars().count();
+            (chars > *max).then(|| {
+                FieldError::body(field, "value_error", format!("{field} must be at most {max} characters, got {chars}"))
+            })
+        })
+        .collect();
+    if problems.is_empty() { Ok(()) } else { Err(Error::Validation(problems)) }
+}
 
 /// A task to create.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -201,6 +219,13 @@ impl Tasks {
     /// Creates a task (administrators, or anyone with the sandbox).
     pub async fn create(&self, caller: &Principal, spec: TaskSpec) -> Result<Task, Error> {
         self.require_command_right(caller)?;
+        check_lengths([
+            ("name", Some(&spec.name)),
+            ("command", Some(&spec.command)),
+            ("target", spec.target.as_deref()),
+            ("cron", Some(&spec.cron)),
+            ("timezone", spec.timezone.as_deref()),
+        ])?;
         let request = ScheduleRequest {
             name: spec.name,
             cron: spec.cron,
@@ -243,6 +268,13 @@ impl Tasks {
     /// Changes a task (administrators, or anyone with the sandbox).
     pub async fn update(&self, caller: &Principal, id: i64, c: TaskChanges) -> Result<Task, Error> {
         self.require_command_right(caller)?;
+        check_lengths([
+            ("name", c.name.as_deref()),
+            ("command", c.command.as_deref()),
+            ("target", c.target.as_deref()),
+            ("cron", c.cron.as_deref()),
+            ("timezone", c.timezone.as_deref()),
+        ])?;
         let schedule = self.schedule(caller, id).await?;
         let mut stored = schedule.input.clone();
         let current = Task::from_schedule(schedule)?;

@@ -3,7 +3,9 @@
 use serde_json::{Map, Value, json};
 use slipway_core::Error;
 
-use super::Body;
+use super::{Body, ErrorContext};
+use crate::lang::Lang;
+use crate::surfaces::ansflow::messages;
 
 pub(super) fn status(err: &Error) -> u16 {
     match err {
@@ -34,21 +36,24 @@ fn code(err: &Error) -> &'static str {
 }
 
 /// Field errors as DRF lists them: `{"name": ["This field may not be blank."]}`.
-fn details(err: &Error) -> Value {
+fn details(err: &Error, lang: Lang) -> Value {
     let mut map: Map<String, Value> = Map::new();
     for f in err.field_errors() {
         let entry = map.entry(f.field()).or_insert_with(|| Value::Array(Vec::new()));
         if let Value::Array(list) = entry {
-            list.push(Value::String(f.msg.clone()));
+            let text = messages::for_field(f).map_or_else(|| f.msg.clone(), |m| m.text(lang).to_owned());
+            list.push(Value::String(text));
         }
     }
     Value::Object(map)
 }
 
-pub(super) fn body(err: &Error, path: &str) -> Body {
+pub(super) fn body(err: &Error, ctx: &ErrorContext<'_>) -> Body {
+    let code = code(err);
+    let message = messages::for_error(err, code).map_or_else(|| err.public_message(), |m| m.text(ctx.lang).to_owned());
     let mut b = Body::new();
-    b.insert("error".into(), json!({ "code": code(err), "message": err.public_message(), "details": details(err) }));
+    b.insert("error".into(), json!({ "code": code, "message": message, "details": details(err, ctx.lang) }));
     b.insert("timestamp".into(), json!(slipway_core::time::now_rfc3339()));
-    b.insert("path".into(), json!(path));
+    b.insert("path".into(), json!(ctx.path));
     b
 }

@@ -58,6 +58,8 @@ impl IntoResponse for ApiError {
 pub struct ErrorContext<'a> {
     /// The shape the route answers in.
     pub shape: Shape,
+    /// The request method (qoder's texts differ by route).
+    pub method: &'a str,
     /// The request path (AnsFlow echoes it).
     pub path: &'a str,
     /// The request id, echoed in every error body.
@@ -80,9 +82,9 @@ pub(crate) fn status_for(surface: Surface, err: &Error) -> u16 {
 fn body_for(surface: Surface, err: &Error, status: u16, ctx: &ErrorContext<'_>) -> Body {
     let mut body = match surface {
         Surface::Perfect21 => perfect21::body(err),
-        Surface::Resoft => resoftai::body(err, status),
-        Surface::AnsFlow => ansflow::body(err, ctx.path),
-        Surface::Qoder => qoder::body(err, status),
+        Surface::Resoft => resoftai::body(err, status, ctx),
+        Surface::AnsFlow => ansflow::body(err, ctx),
+        Surface::Qoder => qoder::body(err, status, ctx),
         Surface::PetPlan => petplan::body(err, status),
     };
     body.insert("request_id".into(), Value::String(ctx.request_id.to_owned()));

@@ -3,7 +3,8 @@
 use serde_json::json;
 use slipway_core::Error;
 
-use super::Body;
+use super::{Body, ErrorContext};
+use crate::surfaces::qoder::messages;
 
 pub(super) fn status(err: &Error) -> u16 {
     match err {
@@ -13,9 +14,11 @@ pub(super) fn status(err: &Error) -> u16 {
     }
 }
 
-pub(super) fn body(err: &Error, status: u16) -> Body {
+pub(super) fn body(err: &Error, status: u16, ctx: &ErrorContext<'_>) -> Body {
+    let message = messages::for_error(ctx.method, ctx.path, err)
+        .map_or_else(|| err.public_message(), |m| m.text(ctx.lang).to_owned());
     let mut b = Body::new();
     b.insert("code".into(), json!(status));
-    b.insert("message".into(), json!(err.public_message()));
+    b.insert("message".into(), json!(message));
     b
 }

@@ -4,7 +4,9 @@
 use serde_json::json;
 use slipway_core::{Error, FieldError};
 
-use super::Body;
+use super::{Body, ErrorContext};
+use crate::lang::Lang;
+use crate::surfaces::resoftai::messages;
 
 pub(super) fn status(err: &Error) -> u16 {
     match err {
@@ -29,22 +31,28 @@ fn code(err: &Error) -> &'static str {
     }
 }
 
-fn detail(err: &Error) -> serde_json::Value {
+/// A field error with the document's text where it gives one.
+fn field(f: &FieldError, lang: Lang) -> FieldError {
+    let msg = messages::for_field(f).map_or_else(|| f.msg.clone(), |m| m.text(lang).to_owned());
+    FieldError { msg, ..f.clone() }
+}
+
+fn detail(err: &Error, lang: Lang) -> serde_json::Value {
     match err {
-        Error::Validation(fields) => json!(fields),
+        Error::Validation(fields) => json!(fields.iter().map(|f| field(f, lang)).collect::<Vec<_>>()),
         Error::MalformedRequest(msg) => {
             json!([FieldError { loc: vec!["body".into()], msg: msg.clone(), kind: "json_invalid".into() }])
         }
         Error::RateLimited { retry_after_secs } => {
-            json!(format!("Rate limit exceeded. Try again in {retry_after_secs} seconds."))
+            json!(messages::RATE_LIMITED.text(lang).replace("{secs}", &retry_after_secs.to_string()))
         }
-        other => json!(other.public_message()),
+        other => json!(messages::for_error(other).map_or_else(|| other.public_message(), |m| m.text(lang).to_owned())),
     }
 }
 
-pub(super) fn body(err: &Error, status: u16) -> Body {
+pub(super) fn body(err: &Error, status: u16, ctx: &ErrorContext<'_>) -> Body {
     let mut b = Body::new();
-    b.insert("detail".into(), detail(err));
+    b.insert("detail".into(), detail(err, ctx.lang));
     b.insert("status_code".into(), json!(status));
     b.insert("error_code".into(), json!(code(err)));
     b.insert("timestamp".into(), json!(slipway_core::time::now_rfc3339()));

@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 use serde_json::error::Category;
 use slipway_core::{Error, FieldError};
 
+use super::nul::{may_hold_nul, refuse_nul};
 use crate::error::ApiError;
 use crate::middleware::BodyLimit;
 
@@ -57,7 +58,9 @@ fn without_position(msg: &str) -> &str {
     msg.rfind(" at line ").map_or(msg, |i| &msg[..i])
 }
 
-/// Parses a JSON body; syntax errors are malformed requests, shape errors are field validation errors.
+/// Parses a JSON body; syntax errors are malformed requests, shape errors and NUL characters anywhere (keys
+/// included) are field validation errors. Unknown fields are the target type's business: FastAPI and DRF
+/// ignore them, and so does every type that does not say `deny_unknown_fields`.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::Validation(vec![FieldError {
@@ -65,6 +68,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
             msg: "a JSON request body is required".into(),
             kind: "missing".into(),
         }]));
+    }
+    if may_hold_nul(bytes)
+        && let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes)
+    {
+        refuse_nul("body", &value)?;
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
@@ -140,11 +148,30 @@ mod tests {
         assert_eq!(f.loc, ["body", "tags", "1"]);
     }
 
+    /// A request type as the surfaces write them: unknown fields are ignored, as FastAPI and DRF do.
+    #[derive(Debug, serde::Deserialize)]
+    struct Lenient {
+        name: String,
+    }
+
     #[test]
-    fn unknown_field_is_rejected_by_name() {
+    fn unknown_fields_are_ignored_unless_the_type_refuses_them() {
+        let ok: Lenient = parse_json(br#"{"name":"a","model_name":"gpt","nested":{"x":[1]}}"#).unwrap();
+        assert_eq!(ok.name, "a");
         let f = field(parse_json::<Login>(br#"{"username":"a","password":"b","admin":true}"#).unwrap_err());
         assert_eq!(f.loc, ["body", "admin"]);
         assert_eq!(f.kind, "extra_forbidden");
+    }
+
+    #[test]
+    fn nul_characters_are_refused_at_the_field_even_in_unknown_keys() {
+        let f = field(parse_json::<Lenient>(br#"{"name":"a\u0000b"}"#).unwrap_err());
+        assert_eq!(f.loc, ["body", "name"]);
+        assert_eq!(f.kind, crate::extract::NUL_KIND);
+        let f = field(parse_json::<Lenient>(br#"{"name":"a","extra":{"k\u0000":1}}"#).unwrap_err());
+        assert_eq!(f.loc, ["body", "extra", "k\u{0}"]);
+        let ok: Lenient = parse_json(br#"{"name":"a\\u0000b"}"#).unwrap();
+        assert_eq!(ok.name, "a\\u0000b", "an escaped backslash before u0000 is text");
     }
 
     #[test]

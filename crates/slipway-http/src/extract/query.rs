@@ -3,8 +3,9 @@
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
-use slipway_core::Error;
+use slipway_core::{Error, FieldError};
 
+use super::nul::{pairs_value, refuse_nul};
 use super::urlencoded::parse_urlencoded;
 
 use crate::error::ApiError;
@@ -28,22 +29,62 @@ pub fn id_or_not_found(raw: &str, what: &str) -> Result<i64, Error> {
     raw.trim().parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| Error::NotFound(format!("{what} {raw}")))
 }
 
-/// The first path parameter as a positive 64-bit id; anything else is a 400 naming the parameter.
+/// The first path parameter as a positive 64-bit id; anything else is a validation error located at the
+/// parameter (`loc: ["path", "<name>"]`): ResoftAI answers 422, qoder and AnsFlow 400.
 #[derive(Debug, Clone, Copy)]
 pub struct PathId(pub i64);
+
+/// Reads `value`, the path parameter `name`, as a positive 64-bit id.
+fn positive_id(name: &str, value: &str) -> Result<i64, Error> {
+    refuse_nul("path", &pairs_value([(name, value)]))?;
+    match value.parse::<i64>() {
+        Ok(id) if id > 0 => Ok(id),
+        Ok(_) => Err(Error::Validation(vec![FieldError::path(
+            name,
+            "value_error.number.not_gt",
+            "ensure this value is greater than 0",
+        )])),
+        Err(_) => Err(Error::Validation(vec![FieldError::path(
+            name,
+            "type_error.integer",
+            format!("value is not a valid integer: {value:?}"),
+        )])),
+    }
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for PathId {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let params = RawPathParams::from_request_parts(parts, state)
-            .await
-            .map_err(|e| ApiError(Error::MalformedRequest(e.body_text())))?;
+        let params = RawPathParams::from_request_parts(parts, state).await.map_err(|e| {
+            Error::Validation(vec![FieldError {
+                loc: vec!["path".into()],
+                msg: e.body_text(),
+                kind: "value_error".into(),
+            }])
+        })?;
         let (name, value) =
-            params.iter().next().ok_or_else(|| ApiError(Error::MalformedRequest("missing id".into())))?;
-        match value.parse::<i64>() {
-            Ok(id) if id > 0 => Ok(Self(id)),
-            _ => Err(ApiError(Error::MalformedRequest(format!("{name} must be a positive integer, got {value:?}")))),
+            params.iter().next().ok_or_else(|| Error::Internal("PathId on a route without a path parameter".into()))?;
+        Ok(Self(positive_id(name, value)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_ids_are_located_at_their_parameter() {
+        assert_eq!(positive_id("id", "42").unwrap(), 42);
+        for (raw, kind) in [
+            ("abc", "type_error.integer"),
+            ("0", "value_error.number.not_gt"),
+            ("-3", "value_error.number.not_gt"),
+            ("1\u{0}", crate::extract::NUL_KIND),
+        ] {
+            let err = positive_id("config_id", raw).unwrap_err();
+            assert_eq!(err.field_errors()[0].loc, ["path", "config_id"], "{raw}");
+            assert_eq!(err.field_errors()[0].kind, kind, "{raw}");
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use std::any::Any;
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::body::to_bytes;
@@ -29,6 +29,27 @@ const UNTIMED_PATHS: &[&str] = &["/task"];
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit(pub u64);
 
+/// Headers the rate limit wants on the answer, as a request extension: the error layer sets them on whatever
+/// leaves (a handler's response, a rendered error, a timeout, a panic), so no answer of a limited route lacks
+/// them.
+#[derive(Debug, Clone, Default)]
+pub struct LimitHeaders(Arc<OnceLock<HeaderMap>>);
+
+impl LimitHeaders {
+    /// Records the headers (the first call wins: one decision per request).
+    pub fn set(&self, headers: HeaderMap) {
+        let _ = self.0.set(headers);
+    }
+
+    fn apply(&self, resp: &mut Response) {
+        if let Some(headers) = self.0.get() {
+            for (name, value) in headers {
+                resp.headers_mut().insert(name.clone(), value.clone());
+            }
+        }
+    }
+}
+
 /// Settings of the error layer.
 #[derive(Debug, Clone)]
 pub struct ErrorLayerSettings {
@@ -49,7 +70,8 @@ impl Origin {
     fn render(&self, err: &Error) -> Response {
         let path = self.uri.path();
         let request_id = self.request_id.as_ref().map_or("", RequestId::as_str);
-        let ctx = ErrorContext { shape: shape_for(self.method.as_str(), path), path, request_id, lang: self.lang };
+        let method = self.method.as_str();
+        let ctx = ErrorContext { shape: shape_for(method, path), method, path, request_id, lang: self.lang };
         if err.is_server_fault() {
             tracing::error!(error = %err, "request failed");
         } else if err.default_status() >= 500 {
@@ -76,15 +98,19 @@ pub async fn shape_errors(State(settings): State<Arc<ErrorLayerSettings>>, mut r
         lang: Lang::from_headers(req.headers()),
     };
     req.extensions_mut().insert(BodyLimit(settings.body_limit));
+    let limit_headers = LimitHeaders::default();
+    req.extensions_mut().insert(limit_headers.clone());
     let path = origin.uri.path();
     let untimed = UNTIMED_PREFIXES.iter().any(|p| path.starts_with(p)) || UNTIMED_PATHS.contains(&path);
     let limit = if untimed { Duration::MAX } else { settings.request_timeout };
     let run = AssertUnwindSafe(next.run(req)).catch_unwind();
-    match tokio::time::timeout(limit, run).await {
+    let mut resp = match tokio::time::timeout(limit, run).await {
         Err(_) => origin.render(&Error::Timeout),
         Ok(Err(panic)) => origin.render(&Error::Internal(format!("handler panicked: {}", panic_text(&*panic)))),
         Ok(Ok(resp)) => finish(&origin, resp, settings.body_limit).await,
-    }
+    };
+    limit_headers.apply(&mut resp);
+    resp
 }
 
 /// Keeps the headers a handler or layer set (`Allow`, rate-limit headers) on the rendered error.

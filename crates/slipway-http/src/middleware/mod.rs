@@ -19,7 +19,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 
-pub use errors::{BodyLimit, ErrorLayerSettings};
+pub use errors::{BodyLimit, ErrorLayerSettings, LimitHeaders};
 pub use request_id::{RequestId, X_REQUEST_ID};
 pub use stats::{HttpFigures, HttpStats};
 
@@ -74,13 +74,18 @@ fn log_response(resp: &Response, latency: Duration, stats: &HttpStats) {
     tracing::debug!(target: "slipway::access", status = resp.status().as_u16(), latency_us = latency.as_micros() as u64, "served");
 }
 
+/// Refuses request bodies over `body_limit` bytes (413, rendered by the error layer). Applied inside the rate
+/// limit, so an oversized request counts and its refusal carries the rate-limit headers.
+pub fn limit_bodies<S: Clone + Send + Sync + 'static>(router: Router<S>, body_limit: u64) -> Router<S> {
+    let limit = usize::try_from(body_limit).unwrap_or(usize::MAX);
+    router.layer(DefaultBodyLimit::max(limit)).layer(RequestBodyLimitLayer::new(limit))
+}
+
 /// Wraps a router in the stack: request id, tracing (which also feeds `stats`), CORS, error shaping (panics,
-/// timeouts), body limit.
+/// timeouts). Body limits are [`limit_bodies`], inside the rate limit.
 pub fn apply(router: Router, settings: &HttpSettings, stats: HttpStats) -> Router {
-    let limit = usize::try_from(settings.body_limit).unwrap_or(usize::MAX);
     let error_settings =
         Arc::new(ErrorLayerSettings { request_timeout: settings.request_timeout, body_limit: settings.body_limit });
-    let inner = router.layer(DefaultBodyLimit::max(limit)).layer(RequestBodyLimitLayer::new(limit));
     let stack = ServiceBuilder::new()
         .layer(from_fn(request_id::assign_request_id))
         .layer(
@@ -92,5 +97,5 @@ pub fn apply(router: Router, settings: &HttpSettings, stats: HttpStats) -> Route
         )
         .option_layer(cors(&settings.cors_origins))
         .layer(from_fn_with_state(error_settings, errors::shape_errors));
-    inner.layer(stack)
+    router.layer(stack)
 }

@@ -1,6 +1,7 @@
 //! Rate limits by route: logins and registrations per client address, Perfect21 routes per caller, ResoftAI
-//! routes per caller's tier. Every limited response carries `X-RateLimit-Limit`, `-Remaining` and `-Reset`;
-//! a refusal is a 429 in the route's shape with `Retry-After`.
+//! routes per caller's tier. Every response of a limited route carries `X-RateLimit-Limit`, `-Remaining` and
+//! `-Reset` (epoch seconds, as ResoftAI documents it) — successes, errors, timeouts and panics alike, since the
+//! error layer puts them on whatever leaves; a refusal is a 429 in the route's shape with `Retry-After`.
 
 use std::net::SocketAddr;
 
@@ -12,6 +13,7 @@ use slipway_core::config::{Rate, RateLimitConfig};
 use slipway_core::{Error, Role};
 use slipway_identity::Decision;
 
+use super::errors::LimitHeaders;
 use crate::error::ApiError;
 use crate::extract::client_ip;
 use crate::state::AppState;
@@ -58,10 +60,12 @@ fn policy_for(method: &Method, path: &str, rates: &RateLimitConfig, role: Option
     }
 }
 
-fn set_headers(headers: &mut HeaderMap, d: &Decision) {
+fn headers_of(d: &Decision) -> HeaderMap {
+    let mut headers = HeaderMap::new();
     headers.insert("x-ratelimit-limit", HeaderValue::from(d.limit));
     headers.insert("x-ratelimit-remaining", HeaderValue::from(d.remaining));
     headers.insert("x-ratelimit-reset", HeaderValue::from(d.reset_at));
+    headers
 }
 
 /// Counts the request against its route's limit before it reaches the handler.
@@ -85,19 +89,22 @@ pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next)
         }
     };
     let now = slipway_core::time::now().timestamp();
-    match limits.limiter.hit(policy.bucket, &key, policy.rate, now).await {
-        None => next.run(req).await,
-        Some(d) if !d.allowed => {
-            let mut resp = ApiError(Error::RateLimited { retry_after_secs: d.retry_after_secs }).into_response();
-            set_headers(resp.headers_mut(), &d);
-            resp
-        }
-        Some(d) => {
-            let mut resp = next.run(req).await;
-            set_headers(resp.headers_mut(), &d);
-            resp
-        }
+    let Some(d) = limits.limiter.hit(policy.bucket, &key, policy.rate, now).await else {
+        return next.run(req).await;
+    };
+    let slot = req.extensions().get::<LimitHeaders>().cloned();
+    if let Some(slot) = &slot {
+        slot.set(headers_of(&d));
     }
+    let mut resp = if d.allowed {
+        next.run(req).await
+    } else {
+        ApiError(Error::RateLimited { retry_after_secs: d.retry_after_secs }).into_response()
+    };
+    if slot.is_none() {
+        resp.headers_mut().extend(headers_of(&d));
+    }
+    resp
 }
 
 #[cfg(test)]

@@ -134,7 +134,11 @@ pub struct StreamQuery {
 #[utoipa::path(
     get, path = "/api/jobs/{id}/events", tag = "Slipway", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Job id"), StreamQuery),
-    responses((status = 200, description = "`text/event-stream`"), (status = 404, description = "No such job"))
+    responses(
+        (status = 200, description = "Server-Sent Events: `id` is the sequence number, `event` the kind, `data` the \
+                                      event as JSON", content_type = "text/event-stream", body = String),
+        (status = 404, description = "No such job"),
+    )
 )]
 pub async fn events(
     State(state): State<AppState>,

@@ -15,6 +15,7 @@ use crate::surfaces::paging::{Paging, UserListQuery};
 
 /// Credentials.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = AnsFlowLogin)]
 pub struct LoginBody {
     /// Username or e-mail address.
     pub username: String,
@@ -38,6 +39,7 @@ pub async fn login(
 
 /// A refresh token.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = AnsFlowRefresh)]
 pub struct RefreshBody {
     /// The refresh token from login (single-use: keep the one returned).
     pub refresh: String,

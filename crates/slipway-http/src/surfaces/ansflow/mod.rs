@@ -1,6 +1,7 @@
 //! AnsFlow (`002`): Django REST framework style, trailing slashes, `{error: {code, message, details}}` errors.
 
 mod auth;
+pub mod messages;
 pub mod views;
 
 use utoipa_axum::router::OpenApiRouter;

@@ -1,5 +1,6 @@
 //! qoder (`003`): `:8080`, `{code, message, data}` with HTTP status = code: users and scheduled tasks.
 
+pub mod messages;
 mod tasks;
 mod users;
 pub mod views;

@@ -9,10 +9,12 @@ use serde_json::{Value, json};
 use slipway_ops::{Task, TaskChanges, TaskRun, TaskSpec};
 use utoipa::{IntoParams, ToSchema};
 
+use super::messages::{DELETED, FETCHED, SUCCESS, TASK_CREATED, TASKS_LIST, UPDATED};
 use super::views::ok;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, CurrentUser, PathId};
 use crate::json::{ts, ts_opt};
+use crate::lang::Lang;
 use crate::state::AppState;
 use crate::surfaces::paging::Paging;
 
@@ -75,16 +77,21 @@ fn page_json(items: Vec<Value>, total: i64, p: Paging) -> Value {
 pub async fn list(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
+    lang: Lang,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let p = Paging::new(q.page, q.page_size, 10, 100)?;
     let page = state.tasks.list(&auth.principal(), q.enabled, p.offset(), p.page_size).await?;
-    Ok(ok(StatusCode::OK, "获取成功", Some(page_json(page.items.iter().map(task_json).collect(), page.total, p))))
+    Ok(ok(
+        StatusCode::OK,
+        TASKS_LIST.text(lang),
+        Some(page_json(page.items.iter().map(task_json).collect(), page.total, p)),
+    ))
 }
 
-/// A task to create.
+/// A task to create; unknown fields are ignored, as gin does.
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[schema(as = QoderTaskCreate)]
 pub struct CreateBody {
     /// A name for people.
     pub name: String,
@@ -110,6 +117,7 @@ pub struct CreateBody {
 pub async fn create(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
+    lang: Lang,
     ApiJson(b): ApiJson<CreateBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let spec = TaskSpec {
@@ -122,7 +130,7 @@ pub async fn create(
         target: b.target,
     };
     let task = state.tasks.create(&auth.principal(), spec).await?;
-    Ok(ok(StatusCode::OK, "任务创建成功", Some(task_json(&task))))
+    Ok(ok(StatusCode::OK, TASK_CREATED.text(lang), Some(task_json(&task))))
 }
 
 /// One task.
@@ -133,14 +141,15 @@ pub async fn create(
 pub async fn get(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
+    lang: Lang,
     PathId(id): PathId,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    Ok(ok(StatusCode::OK, "获取成功", Some(task_json(&state.tasks.get(&auth.principal(), id).await?))))
+    Ok(ok(StatusCode::OK, FETCHED.text(lang), Some(task_json(&state.tasks.get(&auth.principal(), id).await?))))
 }
 
-/// Fields to change.
+/// Fields to change; unknown fields are ignored, as gin does.
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[schema(as = QoderTaskUpdate)]
 pub struct UpdateBody {
     /// New name.
     pub name: Option<String>,
@@ -167,6 +176,7 @@ pub struct UpdateBody {
 pub async fn update(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
+    lang: Lang,
     PathId(id): PathId,
     ApiJson(b): ApiJson<UpdateBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
@@ -180,7 +190,7 @@ pub async fn update(
         target: b.target,
     };
     let task = state.tasks.update(&auth.principal(), id, changes).await?;
-    Ok(ok(StatusCode::OK, "更新成功", Some(task_json(&task))))
+    Ok(ok(StatusCode::OK, UPDATED.text(lang), Some(task_json(&task))))
 }
 
 /// Deletes a task (its past runs stay).
@@ -191,10 +201,11 @@ pub async fn update(
 pub async fn delete(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
+    lang: Lang,
     PathId(id): PathId,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     state.tasks.delete(&auth.principal(), id).await?;
-    Ok(ok(StatusCode::OK, "删除成功", None))
+    Ok(ok(StatusCode::OK, DELETED.text(lang), None))
 }
 
 /// Runs a task now, outside its timetable.
@@ -205,10 +216,11 @@ pub async fn delete(
 pub async fn run(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
+    lang: Lang,
     PathId(id): PathId,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let run = state.tasks.run_now(&auth.principal(), id).await?;
-    Ok(ok(StatusCode::OK, "任务已开始执行", Some(run_json(&run))))
+    Ok(ok(StatusCode::OK, SUCCESS.text(lang), Some(run_json(&run))))
 }
 
 /// Paging of the run history.
@@ -230,10 +242,15 @@ pub struct RunsQuery {
 pub async fn runs(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
+    lang: Lang,
     PathId(id): PathId,
     ApiQuery(q): ApiQuery<RunsQuery>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let p = Paging::new(q.page, q.page_size, 10, 100)?;
     let page = state.tasks.runs(&auth.principal(), id, p.offset(), p.page_size).await?;
-    Ok(ok(StatusCode::OK, "获取成功", Some(page_json(page.items.iter().map(run_json).collect(), page.total, p))))
+    Ok(ok(
+        StatusCode::OK,
+        FETCHED.text(lang),
+        Some(page_json(page.items.iter().map(run_json).collect(), page.total, p)),
+    ))
 }

@@ -9,9 +9,11 @@ use slipway_core::{Error, Role};
 use slipway_identity::{AdminChanges, Registration, Rules, UsernameRule};
 use utoipa::ToSchema;
 
+use super::messages::{DELETED, FETCHED, UPDATED, USER_CREATED};
 use super::views::{self, ok};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, ClientMeta, CurrentUser, PathId};
+use crate::lang::Lang;
 use crate::state::AppState;
 use crate::surfaces::paging::{Paging, UserListQuery};
 
@@ -23,13 +25,14 @@ use crate::surfaces::paging::{Paging, UserListQuery};
 pub async fn list(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
+    lang: Lang,
     ApiQuery(q): ApiQuery<UserListQuery>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let paging = Paging::new(q.page, q.page_size, 10, 100)?;
     let page = state.identity.list_users(&auth.principal(), &q.filter()?, paging.offset(), paging.page_size).await?;
     let list: Vec<Value> = page.items.iter().map(views::user).collect();
     let data = json!({"list": list, "total": page.total, "page": paging.page, "page_size": paging.page_size});
-    Ok(ok(StatusCode::OK, "获取成功", Some(data)))
+    Ok(ok(StatusCode::OK, FETCHED.text(lang), Some(data)))
 }
 
 /// One user: administrators see anyone, users themselves.
@@ -40,14 +43,16 @@ pub async fn list(
 pub async fn get(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
+    lang: Lang,
     PathId(id): PathId,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let user = state.identity.user_for(&auth.principal(), id).await?;
-    Ok(ok(StatusCode::OK, "获取成功", Some(views::user(&user))))
+    Ok(ok(StatusCode::OK, FETCHED.text(lang), Some(views::user(&user))))
 }
 
 /// A user to create.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = QoderUserCreate)]
 pub struct CreateUserBody {
     /// Username.
     pub username: String,
@@ -67,6 +72,7 @@ pub struct CreateUserBody {
 pub async fn create(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
+    lang: Lang,
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<CreateUserBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
@@ -79,12 +85,12 @@ pub async fn create(
         role: Some(role),
     };
     let user = state.identity.create_user(&auth.principal(), &registration, Rules::QODER, &meta).await?;
-    Ok(ok(StatusCode::CREATED, "用户创建成功", Some(views::user(&user))))
+    Ok(ok(StatusCode::CREATED, USER_CREATED.text(lang), Some(views::user(&user))))
 }
 
-/// Fields to change.
+/// Fields to change; unknown fields are ignored, as gin does.
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[schema(as = QoderUserUpdate)]
 pub struct UpdateUserBody {
     /// Username.
     pub username: Option<String>,
@@ -105,6 +111,7 @@ pub struct UpdateUserBody {
 pub async fn update(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
+    lang: Lang,
     ClientMeta(meta): ClientMeta,
     PathId(id): PathId,
     ApiJson(body): ApiJson<UpdateUserBody>,
@@ -123,7 +130,7 @@ pub async fn update(
         is_active,
     };
     let user = state.identity.update_user(&auth.principal(), id, &changes, UsernameRule::Standard, &meta).await?;
-    Ok(ok(StatusCode::OK, "更新成功", Some(views::user(&user))))
+    Ok(ok(StatusCode::OK, UPDATED.text(lang), Some(views::user(&user))))
 }
 
 /// Deletes a user (soft delete; their sessions end at once) (administrators).
@@ -134,9 +141,10 @@ pub async fn update(
 pub async fn delete(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
+    lang: Lang,
     ClientMeta(meta): ClientMeta,
     PathId(id): PathId,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     state.identity.delete_user(&auth.principal(), id, &meta).await?;
-    Ok(ok(StatusCode::OK, "删除成功", None))
+    Ok(ok(StatusCode::OK, DELETED.text(lang), None))
 }

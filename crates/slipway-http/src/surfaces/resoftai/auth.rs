@@ -21,9 +21,9 @@ pub async fn me(CurrentUser(auth): CurrentUser) -> Json<Value> {
     Json(views::user(&auth.user))
 }
 
-/// Fields ResoftAI lets a user change.
+/// Fields ResoftAI lets a user change; unknown fields are ignored, as FastAPI does.
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[schema(as = ResoftAiUpdateMe)]
 pub struct UpdateMeBody {
     /// Display name.
     pub full_name: Option<String>,

@@ -36,15 +36,16 @@ fn view(v: &LlmConfigView) -> Value {
     })
 }
 
-/// A configuration to add.
+/// A configuration to add. Unknown fields are ignored, as FastAPI does.
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[schema(as = LlmConfigCreate)]
 pub struct CreateBody {
     /// A name, 1–100 characters.
     pub name: String,
     /// `deepseek`, `anthropic`, `google`, `moonshot`, `zhipu`, `minimax`, `openai`, `ollama`, `vllm`, `llamacpp`.
     pub provider: String,
-    /// Model (the provider's default when left out).
+    /// Model (the provider's default when left out); ResoftAI's clients also send it as `model_name`.
+    #[serde(alias = "model_name")]
     pub model: Option<String>,
     /// API key (required except for `ollama`, `vllm`, `llamacpp`); stored encrypted, never returned.
     #[schema(value_type = Option<String>)]
@@ -56,6 +57,36 @@ pub struct CreateBody {
     /// `temperature` (0–2), `max_tokens` (1–200000), `top_p` (0–1); other keys are refused.
     #[schema(value_type = Option<Object>)]
     pub config: Option<Params>,
+    /// `config.temperature` as ResoftAI's clients also send it, at the top (`config` wins when both are given).
+    pub temperature: Option<f64>,
+    /// `config.max_tokens` as ResoftAI's clients also send it, at the top (`config` wins when both are given).
+    pub max_tokens: Option<u32>,
+}
+
+/// `config` with the top-level aliases filled in where `config` leaves them out.
+fn params_with_aliases(config: Option<Params>, temperature: Option<f64>, max_tokens: Option<u32>) -> Option<Params> {
+    if temperature.is_none() && max_tokens.is_none() {
+        return config;
+    }
+    let p = config.unwrap_or_default();
+    Some(Params { temperature: p.temperature.or(temperature), max_tokens: p.max_tokens.or(max_tokens), ..p })
+}
+
+/// `config` changes with the top-level aliases filled in where `config` leaves them out.
+fn patch_with_aliases(
+    config: Option<ParamsPatch>,
+    temperature: Option<f64>,
+    max_tokens: Option<u32>,
+) -> Option<ParamsPatch> {
+    if temperature.is_none() && max_tokens.is_none() {
+        return config;
+    }
+    let p = config.unwrap_or_default();
+    Some(ParamsPatch {
+        temperature: p.temperature.or(temperature.map(Some)),
+        max_tokens: p.max_tokens.or(max_tokens.map(Some)),
+        ..p
+    })
 }
 
 /// Adds an LLM configuration.
@@ -79,7 +110,7 @@ pub async fn create(
         api_key: b.api_key,
         api_base: b.api_base,
         is_default: b.is_default.unwrap_or(false),
-        config: b.config,
+        config: params_with_aliases(b.config, b.temperature, b.max_tokens),
     };
     let created = state.llm.configs().create(&auth.principal(), input).await?;
     Ok((StatusCode::CREATED, Json(view(&created))))
@@ -95,15 +126,16 @@ pub async fn list(State(state): State<AppState>, CurrentUser(auth): CurrentUser)
     Ok(Json(Value::Array(all.iter().map(view).collect())))
 }
 
-/// Fields to change; the ones left out stay.
+/// Fields to change; the ones left out stay. Unknown fields are ignored, as FastAPI does.
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[schema(as = LlmConfigUpdate)]
 pub struct UpdateBody {
     /// New name.
     pub name: Option<String>,
     /// New provider (the model follows to its default unless `model` is given).
     pub provider: Option<String>,
-    /// New model.
+    /// New model (also as `model_name`).
+    #[serde(alias = "model_name")]
     pub model: Option<String>,
     /// New API key (`""` removes it where the provider needs none).
     #[schema(value_type = Option<String>)]
@@ -117,6 +149,10 @@ pub struct UpdateBody {
     /// Parameters to change: a key given sets it, `null` removes it, others stay.
     #[schema(value_type = Option<Object>)]
     pub config: Option<ParamsPatch>,
+    /// New `config.temperature`, at the top (`config` wins when both are given).
+    pub temperature: Option<f64>,
+    /// New `config.max_tokens`, at the top (`config` wins when both are given).
+    pub max_tokens: Option<u32>,
 }
 
 /// Changes an LLM configuration.
@@ -144,7 +180,7 @@ pub async fn update(
         api_base: b.api_base,
         is_default: b.is_default,
         is_active: b.is_active,
-        config: b.config,
+        config: patch_with_aliases(b.config, b.temperature, b.max_tokens),
     };
     let updated = state.llm.configs().update(&auth.principal(), id, changes).await?;
     Ok(Json(view(&updated)))

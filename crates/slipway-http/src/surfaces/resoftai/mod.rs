@@ -3,6 +3,7 @@
 mod auth;
 pub mod docs;
 mod llm_configs;
+pub mod messages;
 pub mod views;
 
 use utoipa_axum::router::OpenApiRouter;

@@ -1,4 +1,4 @@
-//! ResoftAI's view of users: integer ids, `full_name`, `is_admin`.
+//! ResoftAI's view of users: integer ids, `full_name`, `is_admin` and `role`.
 
 use serde_json::{Value, json};
 use slipway_core::Role;
@@ -15,6 +15,7 @@ pub fn user(u: &User) -> Value {
         "full_name": u.full_name,
         "is_active": u.is_active,
         "is_admin": u.role == Role::Admin,
+        "role": u.role,
         "created_at": ts(u.created_at),
         "updated_at": ts(u.updated_at),
     })

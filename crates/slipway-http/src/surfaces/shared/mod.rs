@@ -13,10 +13,13 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+pub mod messages;
+
 use super::{perfect21, qoder, resoftai};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, BearerToken, ClientMeta, CurrentUser, JsonOrForm, MaybeUser, OptionalBody};
 use crate::json::union;
+use crate::lang::Lang;
 use crate::state::AppState;
 
 /// The shared routes.
@@ -32,6 +35,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 /// Registration as Perfect21 and ResoftAI send it.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = SharedRegister)]
 pub struct RegisterBody {
     /// 3–30 letters, digits, `_`, `-`, `.`.
     pub username: String,
@@ -62,6 +66,7 @@ pub async fn register(
     State(state): State<AppState>,
     MaybeUser(caller): MaybeUser,
     ClientMeta(meta): ClientMeta,
+    lang: Lang,
     ApiJson(body): ApiJson<RegisterBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let role = body.role.as_deref().filter(|r| !r.is_empty()).map(str::parse::<Role>).transpose()?;
@@ -79,13 +84,14 @@ pub async fn register(
         "success": true,
         "user_id": user.id.to_string(),
         "verification_token": token,
-        "message": "注册成功，请验证邮箱",
+        "message": messages::REGISTERED.text(lang),
     });
     Ok((StatusCode::CREATED, Json(union([p21, resoftai::views::user(&user)]))))
 }
 
 /// A login as Perfect21 (`identifier`), ResoftAI (form-encoded `username`) and qoder (`username`) send it.
 #[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(as = SharedLogin)]
 pub struct LoginBody {
     /// Username or e-mail address (Perfect21).
     pub identifier: Option<String>,
@@ -99,7 +105,7 @@ pub struct LoginBody {
     pub remember_me: Option<bool>,
 }
 
-fn signed_in_union(s: &SignedIn) -> Value {
+fn signed_in_union(s: &SignedIn, lang: Lang) -> Value {
     let t = &s.tokens;
     let p21 = json!({
         "success": true,
@@ -107,11 +113,12 @@ fn signed_in_union(s: &SignedIn) -> Value {
         "refresh_token": t.refresh_token,
         "user": perfect21::views::user(&s.user),
         "expires_in": t.expires_in,
-        "message": "登录成功",
+        "message": messages::LOGGED_IN.text(lang),
     });
     let resoft = json!({"token_type": "bearer"});
     let q = json!({
         "code": 200,
+        "message": qoder::messages::LOGGED_IN.text(lang),
         "data": {"access_token": t.access_token, "refresh_token": t.refresh_token, "user": qoder::views::user(&s.user)},
     });
     union([p21, resoft, q])
@@ -130,16 +137,18 @@ fn signed_in_union(s: &SignedIn) -> Value {
 pub async fn login(
     State(state): State<AppState>,
     ClientMeta(meta): ClientMeta,
+    lang: Lang,
     JsonOrForm(body): JsonOrForm<LoginBody>,
 ) -> Result<Json<Value>, ApiError> {
     let identifier = body.identifier.or(body.username).or(body.email).unwrap_or_default();
     let password = body.password.unwrap_or_default();
     let signed = state.identity.login(&identifier, &password, body.remember_me.unwrap_or(false), &meta).await?;
-    Ok(Json(signed_in_union(&signed)))
+    Ok(Json(signed_in_union(&signed, lang)))
 }
 
 /// A refresh request body (Perfect21, qoder); ResoftAI sends the token as the bearer instead.
 #[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(as = SharedRefresh)]
 pub struct RefreshBody {
     /// The refresh token.
     pub refresh_token: Option<String>,
@@ -158,6 +167,7 @@ pub async fn refresh(
     State(state): State<AppState>,
     ClientMeta(meta): ClientMeta,
     BearerToken(bearer): BearerToken,
+    lang: Lang,
     OptionalBody(body): OptionalBody<RefreshBody>,
 ) -> Result<Json<Value>, ApiError> {
     let token = body.and_then(|b| b.refresh_token).or(bearer).unwrap_or_default();
@@ -169,10 +179,10 @@ pub async fn refresh(
         "refresh_token": t.refresh_token,
         "user": perfect21::views::user_brief(&s.user),
         "expires_in": t.expires_in,
-        "message": "令牌刷新成功",
+        "message": messages::TOKEN_REFRESHED.text(lang),
     });
     let resoft = json!({"token_type": "bearer"});
-    let q = json!({"code": 200, "data": {"access_token": t.access_token, "refresh_token": t.refresh_token}});
+    let q = json!({"code": 200, "message": qoder::messages::REFRESHED.text(lang), "data": {"access_token": t.access_token, "refresh_token": t.refresh_token}});
     Ok(Json(union([p21, resoft, q])))
 }
 
@@ -185,9 +195,13 @@ pub async fn logout(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
     ClientMeta(meta): ClientMeta,
+    lang: Lang,
 ) -> Result<Json<Value>, ApiError> {
     state.identity.logout(&auth, &meta).await?;
-    Ok(Json(json!({"success": true, "message": "登出成功", "code": 200})))
+    Ok(Json(union([
+        json!({"success": true, "message": messages::LOGGED_OUT.text(lang)}),
+        json!({"code": 200, "message": qoder::messages::LOGGED_OUT.text(lang)}),
+    ])))
 }
 
 /// The signed-in user (Perfect21's fields at the top, qoder's envelope alongside).
@@ -195,13 +209,15 @@ pub async fn logout(
     get, path = "/api/auth/profile", tags = ["Perfect21", "qoder"], security(("bearer" = [])),
     responses((status = 200, description = "The user"), (status = 401, description = "Not signed in"))
 )]
-pub async fn profile(CurrentUser(auth): CurrentUser) -> Json<Value> {
-    let q = json!({"code": 200, "message": "获取成功", "data": qoder::views::user(&auth.user)});
+pub async fn profile(CurrentUser(auth): CurrentUser, lang: Lang) -> Json<Value> {
+    let q =
+        json!({"code": 200, "message": qoder::messages::FETCHED.text(lang), "data": qoder::views::user(&auth.user)});
     Json(union([perfect21::views::user(&auth.user), q]))
 }
 
 /// A password change as Perfect21 (`old_password`) and ResoftAI (`current_password`) send it.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = SharedChangePassword)]
 pub struct ChangePasswordBody {
     /// The current password (Perfect21).
     pub old_password: Option<String>,
@@ -225,6 +241,7 @@ pub async fn change_password(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
     ClientMeta(meta): ClientMeta,
+    lang: Lang,
     ApiJson(body): ApiJson<ChangePasswordBody>,
 ) -> Result<Json<Value>, ApiError> {
     let current = body.old_password.or(body.current_password).ok_or_else(|| {
@@ -232,7 +249,7 @@ pub async fn change_password(
     })?;
     state.identity.change_password(&auth, &current, &body.new_password, PasswordRule::Strong, &meta).await?;
     Ok(Json(union([
-        json!({"success": true, "message": "密码修改成功，请重新登录"}),
-        json!({"message": "Password changed successfully"}),
+        json!({"success": true, "message": messages::PASSWORD_CHANGED.text(lang)}),
+        json!({"message": resoftai::messages::PASSWORD_CHANGED.text(lang)}),
     ])))
 }

@@ -1,0 +1,101 @@
+//! ResoftAI's (`001`) message table: every text the document gives, in success and error bodies, with its
+//! English. Where the document attaches a text to an error, `detail` carries exactly that text.
+
+use slipway_core::{Error, FieldError};
+
+pub use crate::surfaces::shared::messages::Msg;
+
+/// `POST /api/auth/change-password` 200 (`{"message": …}`, shadowed by Perfect21's in the union).
+pub const PASSWORD_CHANGED: Msg =
+    Msg::new("password_changed", "Password changed successfully", "Password changed successfully");
+/// `POST /api/auth/register` 400.
+pub const USER_EXISTS: Msg = Msg::new("user_exists", "用户名或邮箱已存在", "Username or e-mail address already exists");
+/// `POST /api/auth/register` 422 (the `msg` of the password's entry in `detail`).
+pub const WEAK_PASSWORD: Msg = Msg::new("weak_password", "密码强度不足", "Password is not strong enough");
+/// `POST /api/auth/login` 401.
+pub const INVALID_CREDENTIALS: Msg =
+    Msg::new("invalid_credentials", "用户名或密码错误", "Incorrect username or password");
+/// `POST /api/auth/login` 403.
+pub const ACCOUNT_DISABLED: Msg = Msg::new("account_disabled", "账户已被禁用", "The account is disabled");
+/// `POST /api/auth/change-password` 401.
+pub const WRONG_CURRENT_PASSWORD: Msg =
+    Msg::new("wrong_current_password", "当前密码错误", "The current password is incorrect");
+/// `POST /api/auth/change-password` 422 (the `msg` of the new password's entry in `detail`).
+pub const WEAK_NEW_PASSWORD: Msg =
+    Msg::new("weak_new_password", "新密码不符合安全要求", "The new password does not meet the security requirements");
+/// `POST /api/llm-configs/{config_id}/test` 400 (`LLM_002`).
+pub const CONFIG_INVALID: Msg = Msg::new("config_invalid", "配置无效", "The configuration is invalid");
+/// `POST /api/llm-configs/{config_id}/test` 503 (`LLM_001`).
+pub const LLM_UNAVAILABLE: Msg = Msg::new("llm_unavailable", "LLM服务不可用", "The LLM service is unavailable");
+/// 401 for a bad token (the status table: "Token 无效或过期"; `AUTH_002`).
+pub const TOKEN_INVALID: Msg = Msg::new("token_invalid", "Token 无效或过期", "The token is invalid or expired");
+/// 401 without credentials (appendix D, `AUTH_001`).
+pub const AUTH_FAILED: Msg = Msg::new("auth_failed", "认证失败", "Not authenticated");
+/// 403 (appendix D, `AUTH_003`).
+pub const FORBIDDEN: Msg = Msg::new("forbidden", "权限不足", "Permission denied");
+/// 404 (the status table).
+pub const NOT_FOUND: Msg = Msg::new("not_found", "资源不存在", "Resource not found");
+/// 429, with `{secs}` for the wait (the document's own example is English).
+pub const RATE_LIMITED: Msg = Msg::new(
+    "rate_limited",
+    "Rate limit exceeded. Try again in {secs} seconds.",
+    "Rate limit exceeded. Try again in {secs} seconds.",
+);
+/// 500 (the status table).
+pub const INTERNAL: Msg = Msg::new("internal", "内部错误", "Internal server error");
+/// 503 (the status table).
+pub const UNAVAILABLE: Msg = Msg::new("unavailable", "服务暂时不可用", "The service is temporarily unavailable");
+/// The `msg` of an invalid e-mail address in `detail` (the document's validation example).
+pub const INVALID_EMAIL: Msg =
+    Msg::new("invalid_email", "value is not a valid email address", "value is not a valid email address");
+
+/// ResoftAI's table.
+pub const ALL: &[Msg] = &[
+    PASSWORD_CHANGED,
+    USER_EXISTS,
+    WEAK_PASSWORD,
+    INVALID_CREDENTIALS,
+    ACCOUNT_DISABLED,
+    WRONG_CURRENT_PASSWORD,
+    WEAK_NEW_PASSWORD,
+    CONFIG_INVALID,
+    LLM_UNAVAILABLE,
+    TOKEN_INVALID,
+    AUTH_FAILED,
+    FORBIDDEN,
+    NOT_FOUND,
+    RATE_LIMITED,
+    INTERNAL,
+    UNAVAILABLE,
+    INVALID_EMAIL,
+];
+
+/// The text `detail` carries for `err`, when the document gives one.
+pub fn for_error(err: &Error) -> Option<Msg> {
+    Some(match err {
+        Error::UserExists { .. } => USER_EXISTS,
+        Error::InvalidCredentials => INVALID_CREDENTIALS,
+        Error::AccountInactive => ACCOUNT_DISABLED,
+        Error::InvalidOldPassword => WRONG_CURRENT_PASSWORD,
+        Error::InvalidConfiguration(_) => CONFIG_INVALID,
+        e if slipway_llm::is_llm_failure(e) => LLM_UNAVAILABLE,
+        Error::InvalidToken | Error::InvalidRefreshToken => TOKEN_INVALID,
+        Error::Unauthenticated | Error::UserInactive => AUTH_FAILED,
+        Error::Forbidden(_) => FORBIDDEN,
+        Error::NotFound(_) | Error::RouteNotFound | Error::UserNotFound => NOT_FOUND,
+        Error::RateLimited { .. } => RATE_LIMITED,
+        Error::Internal(_) => INTERNAL,
+        Error::Unavailable(_) | Error::Timeout => UNAVAILABLE,
+        _ => return None,
+    })
+}
+
+/// The `msg` of one entry of a validation `detail`, when the document gives one.
+pub fn for_field(f: &FieldError) -> Option<Msg> {
+    match (f.kind.as_str(), f.field().as_str()) {
+        ("value_error.password", "new_password") => Some(WEAK_NEW_PASSWORD),
+        ("value_error.password", _) => Some(WEAK_PASSWORD),
+        ("value_error.email", _) => Some(INVALID_EMAIL),
+        _ => None,
+    }
+}
