@@ -75,7 +75,9 @@ fn settings() -> HttpSettings {
 }
 
 fn raising_app(settings: &HttpSettings) -> Router {
-    slipway_http::middleware::apply(Router::new().route("/{*rest}", any(raise)), settings, Default::default())
+    let routes =
+        slipway_http::middleware::limit_bodies(Router::new().route("/{*rest}", any(raise)), settings.body_limit);
+    slipway_http::middleware::apply(routes, settings, Default::default())
 }
 
 async fn raised(path: &str, mode: &str) -> Reply {
