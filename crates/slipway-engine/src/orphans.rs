@@ -32,7 +32,8 @@ impl GroupLedger {
     /// boot); returns how many groups were swept.
     pub async fn sweep(&self) -> Result<usize, slipway_core::Error> {
         let mut swept = 0;
-        for g in self.db.process_groups_on_host(&self.host.hostname).await? {
+        for record in self.db.process_groups_on_host(&self.host.hostname).await? {
+            let g = &record.group;
             let earlier_boot = g.boot_id != self.host.boot_id;
             if !earlier_boot && process_alive(g.node_pid, u64::try_from(g.node_start_ticks).unwrap_or(0)) {
                 continue;
@@ -44,7 +45,7 @@ impl GroupLedger {
                     "killed the processes a dead node's command left behind"
                 );
             }
-            self.db.delete_process_group(g.id).await?;
+            self.db.delete_process_group(record.id).await?;
             swept += 1;
         }
         Ok(swept)

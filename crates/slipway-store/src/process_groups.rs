@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use crate::{Db, StoreError, on_pool};
 
 /// A running command's process group, to record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct NewProcessGroup {
     /// The job it runs for.
     pub job_id: i64,
@@ -36,26 +36,9 @@ pub struct NewProcessGroup {
 pub struct ProcessGroupRecord {
     /// The record's id.
     pub id: i64,
-    /// The job it runs for.
-    pub job_id: i64,
-    /// The attempt.
-    pub attempt: i32,
-    /// The engine node that started it.
-    pub node: String,
-    /// That node's process id.
-    pub node_pid: i32,
-    /// When that node's process started (clock ticks since boot).
-    pub node_start_ticks: i64,
-    /// The host's name.
-    pub hostname: String,
-    /// The host's boot id.
-    pub boot_id: String,
-    /// The group (its leader's pid).
-    pub pgid: i32,
-    /// When the leader started (clock ticks since boot).
-    pub start_ticks: i64,
-    /// When it was recorded.
-    pub created_at: DateTime<Utc>,
+    /// What was recorded.
+    #[sqlx(flatten)]
+    pub group: NewProcessGroup,
 }
 
 impl Db {

@@ -26,8 +26,8 @@ backend_tests! {
         let b = db.insert_process_group(&group(8, "here", 200)).await.unwrap();
         db.insert_process_group(&group(9, "elsewhere", 300)).await.unwrap();
         let here = db.process_groups_on_host("here").await.unwrap();
-        assert_eq!(here.iter().map(|g| (g.id, g.job_id, g.pgid)).collect::<Vec<_>>(), [(a, 7, 100), (b, 8, 200)]);
-        let first = &here[0];
+        assert_eq!(here.iter().map(|g| (g.id, g.group.job_id, g.group.pgid)).collect::<Vec<_>>(), [(a, 7, 100), (b, 8, 200)]);
+        let first = &here[0].group;
         assert_eq!((first.attempt, first.node.as_str(), first.node_pid), (2, "node-1-abc", 4242));
         assert_eq!((first.node_start_ticks, first.start_ticks, first.boot_id.as_str()), (9_000_000_000, 9_100_000_000, "b00t"));
         db.delete_process_group(a).await.unwrap();
