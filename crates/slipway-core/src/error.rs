@@ -138,6 +138,15 @@ pub enum Error {
         /// The limit in force, in bytes.
         limit_bytes: u64,
     },
+    /// The request line or a header field cannot be parsed (below the application: HTTP itself).
+    #[error("malformed request head: {0}")]
+    MalformedHead(String),
+    /// The request target (path and query) is longer than the server reads.
+    #[error("the request URI is too long")]
+    UriTooLong,
+    /// The request's header fields are larger, or more numerous, than the server reads.
+    #[error("the request header fields are too large")]
+    HeaderFieldsTooLarge,
     /// The caller exceeded a rate limit.
     #[error("rate limit exceeded; retry in {retry_after_secs} seconds")]
     RateLimited {
@@ -191,6 +200,9 @@ impl Error {
             Self::Conflict(_) => 409,
             Self::MethodNotAllowed => 405,
             Self::PayloadTooLarge { .. } => 413,
+            Self::MalformedHead(_) => 400,
+            Self::UriTooLong => 414,
+            Self::HeaderFieldsTooLarge => 431,
             Self::RateLimited { .. } => 429,
             Self::Timeout | Self::Unavailable(_) => 503,
             Self::Internal(_) => 500,
@@ -223,6 +235,9 @@ impl Error {
             Self::RouteNotFound => "ROUTE_NOT_FOUND",
             Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             Self::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
+            Self::MalformedHead(_) => "MALFORMED_REQUEST_HEAD",
+            Self::UriTooLong => "URI_TOO_LONG",
+            Self::HeaderFieldsTooLarge => "HEADER_FIELDS_TOO_LARGE",
             Self::RateLimited { .. } => "RATE_LIMIT_EXCEEDED",
             Self::InvalidConfiguration(_) => "CONFIGURATION_INVALID",
             Self::Timeout => "TIMEOUT",

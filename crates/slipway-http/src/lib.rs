@@ -3,6 +3,7 @@
 //!
 //! Surfaces translate; services decide. A handler extracts, calls one service, and renders.
 
+pub mod connection;
 pub mod contract;
 pub mod error;
 pub mod extract;

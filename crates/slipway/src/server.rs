@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
-use axum::serve::ListenerExt;
 use slipway_core::Config;
 use slipway_engine::Engine;
 use slipway_llm::Llm;
@@ -52,12 +51,9 @@ impl Server {
         let token = CancellationToken::new();
         let mut servers = JoinSet::new();
         for listener in self.listeners {
-            let listener = listener.tap_io(|tcp| {
-                let _ = tcp.set_nodelay(true);
-            });
-            let service = self.app.clone().into_make_service_with_connect_info::<SocketAddr>();
+            let serve = slipway_http::connection::serve(listener, self.app.clone());
             let stop = token.clone().cancelled_owned();
-            servers.spawn(async move { axum::serve(listener, service).with_graceful_shutdown(stop).await });
+            servers.spawn(async move { serve.with_graceful_shutdown(stop).await });
         }
         let failed = tokio::select! {
             () = shutdown => {

@@ -126,6 +126,8 @@ pub fn error_for_bare_status(status: StatusCode, body_limit: u64) -> Error {
         StatusCode::NOT_FOUND => Error::NotFound("resource".into()),
         StatusCode::METHOD_NOT_ALLOWED => Error::MethodNotAllowed,
         StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge { limit_bytes: body_limit },
+        StatusCode::URI_TOO_LONG => Error::UriTooLong,
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => Error::HeaderFieldsTooLarge,
         StatusCode::UNSUPPORTED_MEDIA_TYPE => Error::UnsupportedMediaType("this route accepts application/json".into()),
         StatusCode::REQUEST_TIMEOUT | StatusCode::GATEWAY_TIMEOUT => Error::Timeout,
         StatusCode::UNAUTHORIZED => Error::Unauthenticated,

@@ -22,7 +22,7 @@ impl RequestId {
 }
 
 /// Client ids are kept only when short and made of characters safe to log and echo.
-fn acceptable(id: &str) -> bool {
+pub(crate) fn acceptable(id: &str) -> bool {
     (1..=128).contains(&id.len())
         && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':' | b'/' | b'+' | b'='))
 }

@@ -287,9 +287,8 @@ impl TestApp {
 pub async fn serve(router: Router) -> std::net::SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
     tokio::spawn(async move {
-        let _ = axum::serve(listener, service).await;
+        let _ = slipway_http::connection::serve(listener, router).await;
     });
     addr
 }
