@@ -205,6 +205,9 @@ backend_tests! {
             (with("name", json!("")), json!(["body", "name"])),
             (with("name", json!("x".repeat(101))), json!(["body", "name"])),
             (with("api_base", json!("ftp://example.com")), json!(["body", "api_base"])),
+            (with("api_base", json!(format!("https://example.com/{}", "a".repeat(2048)))), json!(["body", "api_base"])),
+            (with("model", json!("m".repeat(201))), json!(["body", "model"])),
+            (with("api_key", json!("k".repeat(4097))), json!(["body", "api_key"])),
             (with("config", json!({"temperature": 2.5})), json!(["body", "config", "temperature"])),
             (with("config", json!({"max_tokens": 0})), json!(["body", "config", "max_tokens"])),
             (with("config", json!({"top_p": 1.5})), json!(["body", "config", "top_p"])),
@@ -230,6 +233,11 @@ backend_tests! {
         let r = app.json("PUT", &path, json!({"config": {"temperature": 9}}), Some(&ann)).await;
         assert_eq!(r.status, 422, "{}", r.text);
         assert_eq!(r.json()["detail"][0]["loc"], json!(["body", "config", "temperature"]));
+        for (field, long) in [("model", "m".repeat(201)), ("api_base", format!("https://x.example/{}", "a".repeat(2048)))] {
+            let r = app.json("PUT", &path, json!({ field: long }), Some(&ann)).await;
+            assert_eq!(r.status, 422, "{field}: {}", r.text);
+            assert_eq!(r.json()["detail"][0]["loc"], json!(["body", field]), "{}", r.text);
+        }
         let r = app.json("PUT", &path, json!({}), Some(&ann)).await;
         assert_eq!(r.status, 400, "{}", r.text);
         assert_error_shape("PUT", &path, &r);

@@ -25,6 +25,12 @@ use crate::types::{ChatRequest, Message};
 
 /// Longest configuration name.
 const NAME_MAX: usize = 100;
+/// Longest model name accepted, in characters.
+const MODEL_MAX: usize = 200;
+/// Longest base URL accepted, in characters.
+const BASE_MAX: usize = 2048;
+/// Longest API key accepted, in characters.
+const KEY_MAX: usize = 4096;
 /// The question a test asks.
 pub const TEST_PROMPT: &str = "Say hello";
 /// Tokens a test answer may use.
@@ -199,6 +205,13 @@ fn check_name(name: &str, errors: &mut Vec<FieldError>) -> String {
     name.to_owned()
 }
 
+/// Refuses a text field longer than `max` characters.
+fn check_len(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) {
+    if value.chars().count() > max {
+        errors.push(FieldError::body(field, "value_error", format!("must be at most {max} characters")));
+    }
+}
+
 fn check_params(params: &Params, errors: &mut Vec<FieldError>) {
     for (field, msg) in params.problems() {
         errors.push(FieldError::body(&format!("config.{field}"), "value_error", msg));
@@ -208,6 +221,10 @@ fn check_params(params: &Params, errors: &mut Vec<FieldError>) {
 fn check_base(base: Option<&str>, provider: Option<Provider>, errors: &mut Vec<FieldError>) -> Option<String> {
     let base = base.map(str::trim).filter(|b| !b.is_empty());
     match base {
+        Some(b) if b.chars().count() > BASE_MAX => {
+            check_len("api_base", b, BASE_MAX, errors);
+            None
+        }
         Some(b) => match normalize_base_url(b) {
             Ok(url) => Some(url),
             Err(e) => {
@@ -297,10 +314,16 @@ impl LlmConfigs {
         };
         let model = input.model.as_deref().map(str::trim).filter(|m| !m.is_empty()).map(str::to_owned);
         let model = model.or_else(|| provider.and_then(Provider::default_model).map(str::to_owned));
+        if let Some(m) = &model {
+            check_len("model", m, MODEL_MAX, &mut errors);
+        }
         if model.is_none() && provider.is_some() {
             errors.push(FieldError::body("model", "missing", "this provider has no default model; name one"));
         }
         let api_key = input.api_key.filter(|k| !k.expose().trim().is_empty());
+        if let Some(k) = &api_key {
+            check_len("api_key", k.expose().trim(), KEY_MAX, &mut errors);
+        }
         if api_key.is_none() && provider.is_some_and(Provider::needs_api_key) {
             errors.push(FieldError::body("api_key", "missing", "this provider needs an API key"));
         }
@@ -363,12 +386,18 @@ impl LlmConfigs {
                 errors.push(FieldError::body("model", "value_error", "must not be empty"));
                 None
             }
-            Some(m) => Some(m.to_owned()),
+            Some(m) => {
+                check_len("model", m, MODEL_MAX, &mut errors);
+                Some(m.to_owned())
+            }
             None if provider_changed => provider.and_then(Provider::default_model).map(str::to_owned),
             None => Some(current.model.clone()),
         };
         if model.is_none() && provider.is_some() && c.model.is_none() {
             errors.push(FieldError::body("model", "missing", "the new provider has no default model; name one"));
+        }
+        if let Some(k) = &c.api_key {
+            check_len("api_key", k.expose().trim(), KEY_MAX, &mut errors);
         }
         let api_key_sealed = match &c.api_key {
             Some(k) if k.expose().trim().is_empty() => None,
