@@ -29,7 +29,7 @@ async fn route_not_found() -> ApiError {
 /// The whole application with its middleware; the server and the in-process tests use the same one.
 pub fn router(state: AppState) -> Router {
     let (routes, mut api) = openapi::api_router().split_for_parts();
-    surfaces::resoftai::docs::describe_docs_routes(&mut api);
+    openapi::finish(&mut api);
     let app = routes
         .merge(surfaces::resoftai::docs::docs_ui(api))
         .fallback(route_not_found)

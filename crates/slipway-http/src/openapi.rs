@@ -1,8 +1,16 @@
-//! The OpenAPI 3.1 document: every served route, grouped by seed document.
+//! The OpenAPI 3.1 document: every served route, grouped by seed document, with its error answers.
+
+mod error_bodies;
+mod error_responses;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
+
+pub use error_bodies::{
+    AnsFlowError, AnsFlowErrorInfo, ErrorField, Perfect21Error, PetPlanError, QoderError, ResoftAiError,
+    ResoftAiErrorDetail,
+};
 
 use crate::state::AppState;
 use crate::surfaces;
@@ -31,6 +39,10 @@ impl Modify for BearerScheme {
                        routes several documents claim answer with the union of their shapes."
     ),
     modifiers(&BearerScheme),
+    components(schemas(
+        ErrorField, Perfect21Error, ResoftAiErrorDetail, ResoftAiError, AnsFlowErrorInfo, AnsFlowError, QoderError,
+        PetPlanError,
+    )),
     tags(
         (name = "Perfect21", description = "Seed 000: AI development platform (auth, dev tasks, git-flow, metrics)"),
         (name = "ResoftAI", description = "Seed 001: multi-agent software factory (projects, files, LLM configs, enterprise)"),
@@ -47,9 +59,15 @@ pub fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(surfaces::routes())
 }
 
+/// Completes the collected document: the documentation routes themselves and every operation's errors.
+pub fn finish(api: &mut utoipa::openapi::OpenApi) {
+    surfaces::resoftai::docs::describe_docs_routes(api);
+    error_responses::describe_errors(api);
+}
+
 /// The complete OpenAPI document, as served at `/openapi.json`.
 pub fn document() -> utoipa::openapi::OpenApi {
     let (_, mut api) = api_router().split_for_parts();
-    surfaces::resoftai::docs::describe_docs_routes(&mut api);
+    finish(&mut api);
     api
 }

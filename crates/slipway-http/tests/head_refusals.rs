@@ -10,7 +10,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// One route of each document.
-const ROUTES: &[&str] = &["/api/quality/gates", "/api/llm-configs", "/api/pipelines/", "/api/tasks", "/api/v1/tasks"];
+const ROUTES: &[&str] = &["/api/quality/gates", "/api/llm-configs", "/api/users/me/", "/api/tasks", "/api/v1/tasks"];
 
 /// Reads one HTTP/1.1 answer whose body is delimited by `content-length`, leaving the connection open.
 async fn read_answer(tcp: &mut TcpStream) -> Reply {

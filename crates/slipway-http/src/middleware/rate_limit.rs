@@ -60,6 +60,11 @@ fn policy_for(method: &Method, path: &str, rates: &RateLimitConfig, role: Option
     }
 }
 
+/// Whether requests to `method path` count against a rate limit (for any caller).
+pub fn is_limited(method: &Method, path: &str) -> bool {
+    policy_for(method, path, &RateLimitConfig::default(), None).is_some()
+}
+
 fn headers_of(d: &Decision) -> HeaderMap {
     let mut headers = HeaderMap::new();
     headers.insert("x-ratelimit-limit", HeaderValue::from(d.limit));

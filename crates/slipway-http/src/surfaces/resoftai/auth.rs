@@ -3,11 +3,10 @@
 use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
-use serde_json::Value;
 use slipway_identity::{ProfileChanges, UsernameRule};
 use utoipa::ToSchema;
 
-use super::views;
+use super::views::ResoftAiUser;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientMeta, CurrentUser};
 use crate::state::AppState;
@@ -15,10 +14,10 @@ use crate::state::AppState;
 /// The signed-in user.
 #[utoipa::path(
     get, path = "/api/auth/me", tag = "ResoftAI", security(("bearer" = [])),
-    responses((status = 200, description = "The user"), (status = 401, description = "Not signed in"))
+    responses((status = 200, description = "The user", body = ResoftAiUser), (status = 401, description = "Not signed in"))
 )]
-pub async fn me(CurrentUser(auth): CurrentUser) -> Json<Value> {
-    Json(views::user(&auth.user))
+pub async fn me(CurrentUser(auth): CurrentUser) -> Json<ResoftAiUser> {
+    Json(ResoftAiUser::from(&auth.user))
 }
 
 /// Fields ResoftAI lets a user change; unknown fields are ignored, as FastAPI does.
@@ -35,7 +34,7 @@ pub struct UpdateMeBody {
 #[utoipa::path(
     put, path = "/api/auth/me", tag = "ResoftAI", security(("bearer" = [])), request_body = UpdateMeBody,
     responses(
-        (status = 200, description = "The updated user"),
+        (status = 200, description = "The updated user", body = ResoftAiUser),
         (status = 400, description = "Nothing to change, or the address is taken"),
         (status = 422, description = "Invalid fields"),
     )
@@ -45,8 +44,8 @@ pub async fn update_me(
     CurrentUser(auth): CurrentUser,
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<UpdateMeBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ResoftAiUser>, ApiError> {
     let changes = ProfileChanges { username: None, email: body.email, full_name: body.full_name };
     let user = state.identity.update_profile(&auth, &changes, UsernameRule::Standard, &meta).await?;
-    Ok(Json(views::user(&user)))
+    Ok(Json(ResoftAiUser::from(&user)))
 }

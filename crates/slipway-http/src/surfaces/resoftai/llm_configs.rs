@@ -7,34 +7,14 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use serde_json::{Value, json};
-use slipway_llm::{LlmConfigChanges, LlmConfigView, NewLlmConfig, Params, ParamsPatch, Secret};
+use slipway_llm::{LlmConfigChanges, NewLlmConfig, Params, ParamsPatch, Secret};
 use tokio_util::sync::CancellationToken;
 use utoipa::ToSchema;
 
+use super::views::{ResoftAiLlmConfig, ResoftAiLlmTestResult};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, CurrentUser, PathId};
-use crate::json::ts;
 use crate::state::AppState;
-
-/// A configuration as ResoftAI shows it: the documented fields, plus `api_base`, `has_api_key`, `config` and
-/// `updated_at`.
-fn view(v: &LlmConfigView) -> Value {
-    json!({
-        "id": v.id,
-        "user_id": v.user_id,
-        "name": v.name,
-        "provider": v.provider,
-        "model": v.model,
-        "api_base": v.api_base,
-        "is_default": v.is_default,
-        "is_active": v.is_active,
-        "has_api_key": v.has_api_key,
-        "config": v.config,
-        "created_at": ts(v.created_at),
-        "updated_at": ts(v.updated_at),
-    })
-}
 
 /// A configuration to add. Unknown fields are ignored, as FastAPI does.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -93,7 +73,7 @@ fn patch_with_aliases(
 #[utoipa::path(
     post, path = "/api/llm-configs", tag = "ResoftAI", security(("bearer" = [])), request_body = CreateBody,
     responses(
-        (status = 201, description = "`{id, user_id, name, provider, model, is_default, is_active, created_at, …}`"),
+        (status = 201, description = "The new configuration", body = ResoftAiLlmConfig),
         (status = 401, description = "Not signed in"),
         (status = 422, description = "Invalid fields"),
     )
@@ -102,7 +82,7 @@ pub async fn create(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
     ApiJson(b): ApiJson<CreateBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<ResoftAiLlmConfig>), ApiError> {
     let input = NewLlmConfig {
         name: b.name,
         provider: b.provider,
@@ -113,17 +93,20 @@ pub async fn create(
         config: params_with_aliases(b.config, b.temperature, b.max_tokens),
     };
     let created = state.llm.configs().create(&auth.principal(), input).await?;
-    Ok((StatusCode::CREATED, Json(view(&created))))
+    Ok((StatusCode::CREATED, Json(created.into())))
 }
 
 /// The signed-in user's LLM configurations, newest first.
 #[utoipa::path(
     get, path = "/api/llm-configs", tag = "ResoftAI", security(("bearer" = [])),
-    responses((status = 200, description = "An array of configurations"), (status = 401, description = "Not signed in"))
+    responses((status = 200, description = "The configurations", body = Vec<ResoftAiLlmConfig>), (status = 401, description = "Not signed in"))
 )]
-pub async fn list(State(state): State<AppState>, CurrentUser(auth): CurrentUser) -> Result<Json<Value>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentUser(auth): CurrentUser,
+) -> Result<Json<Vec<ResoftAiLlmConfig>>, ApiError> {
     let all = state.llm.configs().list(&auth.principal()).await?;
-    Ok(Json(Value::Array(all.iter().map(view).collect())))
+    Ok(Json(all.into_iter().map(ResoftAiLlmConfig::from).collect()))
 }
 
 /// Fields to change; the ones left out stay. Unknown fields are ignored, as FastAPI does.
@@ -160,7 +143,7 @@ pub struct UpdateBody {
     put, path = "/api/llm-configs/{config_id}", tag = "ResoftAI", security(("bearer" = [])),
     params(("config_id" = i64, Path, description = "Configuration id")), request_body = UpdateBody,
     responses(
-        (status = 200, description = "`{id, name, is_default, updated_at, …}`"),
+        (status = 200, description = "The changed configuration", body = ResoftAiLlmConfig),
         (status = 400, description = "Nothing to change"),
         (status = 404, description = "No such configuration of yours"),
         (status = 422, description = "Invalid fields"),
@@ -171,7 +154,7 @@ pub async fn update(
     CurrentUser(auth): CurrentUser,
     PathId(id): PathId,
     ApiJson(b): ApiJson<UpdateBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ResoftAiLlmConfig>, ApiError> {
     let changes = LlmConfigChanges {
         name: b.name,
         provider: b.provider,
@@ -183,7 +166,7 @@ pub async fn update(
         config: patch_with_aliases(b.config, b.temperature, b.max_tokens),
     };
     let updated = state.llm.configs().update(&auth.principal(), id, changes).await?;
-    Ok(Json(view(&updated)))
+    Ok(Json(updated.into()))
 }
 
 /// Tests an LLM configuration with one tiny call ("Say hello"): no fallback, no cache.
@@ -191,7 +174,7 @@ pub async fn update(
     post, path = "/api/llm-configs/{config_id}/test", tag = "ResoftAI", security(("bearer" = [])),
     params(("config_id" = i64, Path, description = "Configuration id")),
     responses(
-        (status = 200, description = "`{success, model, response_time_ms, test_output}`"),
+        (status = 200, description = "The provider answered", body = ResoftAiLlmTestResult),
         (status = 400, description = "The configuration is invalid (the provider refused it): LLM_002"),
         (status = 404, description = "No such configuration of yours"),
         (status = 503, description = "The provider is unreachable or failing: LLM_001"),
@@ -201,15 +184,10 @@ pub async fn test(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
     PathId(id): PathId,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ResoftAiLlmTestResult>, ApiError> {
     // A client that hangs up drops this handler, and with it the provider request.
     let outcome = state.llm.configs().test(&auth.principal(), id, &CancellationToken::new()).await?;
-    Ok(Json(json!({
-        "success": outcome.success,
-        "model": outcome.model,
-        "response_time_ms": outcome.response_time_ms,
-        "test_output": outcome.test_output,
-    })))
+    Ok(Json(outcome.into()))
 }
 
 /// Deletes an LLM configuration.

@@ -86,7 +86,7 @@ pub async fn register(
         "verification_token": token,
         "message": messages::REGISTERED.text(lang),
     });
-    Ok((StatusCode::CREATED, Json(union([p21, resoftai::views::user(&user)]))))
+    Ok((StatusCode::CREATED, Json(union([p21, json!(resoftai::views::ResoftAiUser::from(&user))]))))
 }
 
 /// A login as Perfect21 (`identifier`), ResoftAI (form-encoded `username`) and qoder (`username`) send it.
