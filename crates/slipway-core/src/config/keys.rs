@@ -77,6 +77,8 @@ pub const KEYS: &[Key] = &[
     scalar("llm_cache_entries", "SLIPWAY_LLM_CACHE_ENTRIES"),
     scalar("llm_prices", "SLIPWAY_LLM_PRICES"),
     list("outbound_allow", "SLIPWAY_OUTBOUND_ALLOW"),
+    scalar("files_url", "SLIPWAY_FILES_URL"),
+    scalar("max_upload_bytes", "SLIPWAY_MAX_UPLOAD_BYTES"),
 ];
 
 /// The key named `name`.

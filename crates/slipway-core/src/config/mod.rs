@@ -176,6 +176,22 @@ impl Default for LlmConfig {
     }
 }
 
+/// Where uploaded files live and how large one may be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilesConfig {
+    /// A directory (plain path or `file:///abs/path`) or `s3://bucket/prefix` (credentials from the usual
+    /// `AWS_*` variables); `None` means `<data_dir>/files`.
+    pub url: Option<String>,
+    /// Largest accepted upload, in bytes.
+    pub max_upload_bytes: u64,
+}
+
+impl Default for FilesConfig {
+    fn default() -> Self {
+        Self { url: None, max_upload_bytes: 100 * 1024 * 1024 }
+    }
+}
+
 /// The effective configuration of a Slipway node.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -225,6 +241,8 @@ pub struct Config {
     /// Internal destinations (host names, addresses, networks; see `slipway-outbound`) an administrator allows
     /// user-given URLs to reach.
     pub outbound_allow: Vec<String>,
+    /// The file store.
+    pub files: FilesConfig,
 }
 
 impl Default for Config {
@@ -252,6 +270,7 @@ impl Default for Config {
             secret_key: None,
             llm: LlmConfig::default(),
             outbound_allow: Vec::new(),
+            files: FilesConfig::default(),
         }
     }
 }
@@ -407,6 +426,14 @@ impl Config {
             "outbound_allow" => {
                 self.outbound_allow = raw.list();
             }
+            "files_url" => {
+                let url = non_empty(key, v.trim().to_owned())?;
+                if url.contains("://") {
+                    validate_url(key, &url, &["file:///", "s3://"])?;
+                }
+                self.files.url = Some(url);
+            }
+            "max_upload_bytes" => self.files.max_upload_bytes = parse_num(key, v, 1u64)?,
             other => return Err(format!("unknown key {other:?}")),
         }
         Ok(())
@@ -469,6 +496,8 @@ impl Config {
             "llm_cache_entries" => Some(Integer(i64::try_from(self.llm.cache_entries).unwrap_or(i64::MAX))),
             "llm_prices" => self.llm.prices.as_deref().and_then(text),
             "outbound_allow" => list(self.outbound_allow.clone()),
+            "files_url" => self.files.url.as_deref().map(|u| Text(redact_url(u))),
+            "max_upload_bytes" => Some(Integer(i64::try_from(self.files.max_upload_bytes).unwrap_or(i64::MAX))),
             _ => None,
         }
     }
@@ -608,6 +637,26 @@ mod tests {
         let c = Config::from_layers(&env).unwrap();
         assert_eq!(c.outbound_allow, ["127.0.0.1:11434", "localhost", "10.0.0.0/8"]);
         assert!(Config::default().outbound_allow.is_empty());
+    }
+
+    #[test]
+    fn file_store_keys_layer_and_validate() {
+        let defaults = Config::default();
+        assert_eq!((defaults.files.url.as_deref(), defaults.files.max_upload_bytes), (None, 100 * 1024 * 1024));
+        let file =
+            ConfigLayer::from_toml("slipway.toml", "files_url = \"/srv/files\"\nmax_upload_bytes = 2048\n").unwrap();
+        let env = ConfigLayer::from_env([("SLIPWAY_FILES_URL", "s3://bucket/slipway")]);
+        let c = Config::from_layers(&[vec![file], env].concat()).unwrap();
+        assert_eq!((c.files.url.as_deref(), c.files.max_upload_bytes), (Some("s3://bucket/slipway"), 2048));
+        assert!(c.to_redacted_toml().contains("files_url = \"s3://bucket/slipway\""));
+        let ok = |value: &str| Config::from_layers(&ConfigLayer::from_env([("SLIPWAY_FILES_URL", value)])).is_ok();
+        assert!(ok("file:///srv/files") && ok("./relative/files"));
+        let bad = |var: &str, value: &str| Config::from_layers(&ConfigLayer::from_env([(var, value)])).unwrap_err();
+        assert!(bad("SLIPWAY_FILES_URL", "gs://bucket").message.contains("s3://"));
+        assert!(bad("SLIPWAY_FILES_URL", "file://relative").message.contains("file:///"));
+        assert!(bad("SLIPWAY_FILES_URL", " ").message.contains("empty"));
+        assert!(bad("SLIPWAY_MAX_UPLOAD_BYTES", "0").message.contains("at least 1"));
+        assert!(bad("SLIPWAY_MAX_UPLOAD_BYTES", "lots").message.contains("whole number"));
     }
 
     #[test]
