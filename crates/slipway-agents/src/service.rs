@@ -270,10 +270,17 @@ impl Agents {
         self.engine.list(principal, filter).await
     }
 
-    /// Stops a diet plan (and its agent's LLM call).
-    pub async fn cancel_plan(&self, principal: &Principal, id: i64) -> Result<Job, Error> {
+    /// Stops a diet plan (and its agent's LLM call), then waits up to `wait` for it to stop (on the job's
+    /// event subscription); answers the job as it then is, still running if it did not stop in time.
+    pub async fn cancel_plan(&self, principal: &Principal, id: i64, wait: Duration) -> Result<Job, Error> {
         self.own_plan_job(principal, id).await?;
-        self.engine.cancel(principal, id).await
+        let job = self.engine.cancel(principal, id).await?;
+        if job.status.is_final() {
+            return Ok(job);
+        }
+        Ok(match self.engine.wait(principal, id, wait).await? {
+            Waited::Finished(j) | Waited::TimedOut(j) => j,
+        })
     }
 
     /// The figures of the LLM cache, for `/api/metrics`.

@@ -227,7 +227,8 @@ backend_tests! {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let started = std::time::Instant::now();
-        rig.agents.cancel_plan(&ann, job.id).await.unwrap();
+        let answered = rig.agents.cancel_plan(&ann, job.id, Duration::from_secs(5)).await.unwrap();
+        assert_eq!(answered.status, JobStatus::Cancelled, "cancel_plan waits until the job has stopped");
         let done = finished(&rig, &ann, &job).await;
         assert_eq!(done.status, JobStatus::Cancelled);
         assert!(started.elapsed() < Duration::from_secs(3), "cancel took {:?}", started.elapsed());

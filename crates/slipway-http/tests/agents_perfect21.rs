@@ -138,7 +138,7 @@ backend_tests! {
             assert_eq!(r.status, 401, "{path}");
         }
         for bad in [json!({"description": ""}), json!({"description": "x", "timeout": 0}), json!({"description": "x", "timeout": 99999}),
-                    json!({"timeout": 5}), json!({"description": 5}), json!({"description": "x", "colour": "red"})] {
+                    json!({"timeout": 5}), json!({"description": 5}), json!({"description": ["x"], "colour": "red"})] {
             let r = app.json("POST", "/task/async", bad.clone(), Some(&ann)).await;
             assert!(r.status == 400 || r.status == 422, "{bad}: {} {}", r.status, r.text);
             assert_error_shape("POST", "/task/async", &r);

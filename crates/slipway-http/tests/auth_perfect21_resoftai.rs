@@ -57,7 +57,8 @@ backend_tests! {
         assert_eq!(r.status, 422);
         assert_eq!(r.json()["error_code"], "VALIDATION_ERROR");
         let r = app.json("PUT", "/api/auth/profile", json!({"role": "admin"}), Some(&access)).await;
-        assert_eq!(r.status, 422, "role is not a profile field: {}", r.text);
+        assert_eq!((r.status.as_u16(), r.json()["error_code"].as_str()), (400, Some("NO_UPDATE_DATA")), "role is not a profile field, so it is ignored: {}", r.text);
+        assert_eq!(app.call("GET", "/api/auth/profile", Some(&access)).await.json()["role"], "user");
         let r = app.json("PUT", "/api/auth/profile", json!({"username": "ann_lee", "email": "lee@example.com"}), Some(&access)).await;
         assert_eq!(r.status, 200, "{}", r.text);
         assert_eq!(r.json()["message"], "用户资料更新成功");

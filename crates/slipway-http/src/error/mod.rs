@@ -81,11 +81,11 @@ pub(crate) fn status_for(surface: Surface, err: &Error) -> u16 {
 
 fn body_for(surface: Surface, err: &Error, status: u16, ctx: &ErrorContext<'_>) -> Body {
     let mut body = match surface {
-        Surface::Perfect21 => perfect21::body(err),
+        Surface::Perfect21 => perfect21::body(err, ctx),
         Surface::Resoft => resoftai::body(err, status, ctx),
         Surface::AnsFlow => ansflow::body(err, ctx),
         Surface::Qoder => qoder::body(err, status, ctx),
-        Surface::PetPlan => petplan::body(err, status),
+        Surface::PetPlan => petplan::body(err, status, ctx),
     };
     body.insert("request_id".into(), Value::String(ctx.request_id.to_owned()));
     body

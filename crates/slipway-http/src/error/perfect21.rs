@@ -3,7 +3,8 @@
 use serde_json::json;
 use slipway_core::Error;
 
-use super::Body;
+use super::{Body, ErrorContext};
+use crate::surfaces::perfect21::messages;
 
 pub(super) fn status(err: &Error) -> u16 {
     match err {
@@ -23,10 +24,11 @@ fn code(err: &Error) -> &'static str {
     }
 }
 
-pub(super) fn body(err: &Error) -> Body {
+pub(super) fn body(err: &Error, ctx: &ErrorContext<'_>) -> Body {
+    let message = messages::for_error(err).map_or_else(|| err.public_message(), |m| m.text(ctx.lang).to_owned());
     let mut b = Body::new();
     b.insert("success".into(), json!(false));
-    b.insert("message".into(), json!(err.public_message()));
+    b.insert("message".into(), json!(message));
     b.insert("error_code".into(), json!(code(err)));
     if !err.field_errors().is_empty() {
         b.insert("errors".into(), json!(err.field_errors()));

@@ -2,9 +2,11 @@
 
 mod auth;
 mod health;
+pub mod messages;
 mod metrics;
 pub mod tasks;
 pub mod views;
+mod workflow_views;
 mod workflows;
 
 use utoipa_axum::router::OpenApiRouter;

@@ -9,14 +9,16 @@ use axum::extract::{Path, State};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use slipway_core::{Error, Principal};
 use slipway_engine::{Job, JobEvent, JobStatus, Waited};
 use utoipa::ToSchema;
 
+use super::messages;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, CurrentUser, id_or_not_found, stream_token};
+use crate::lang::Lang;
 use crate::state::AppState;
 
 /// Seconds a task gets when the request does not say.
@@ -24,9 +26,8 @@ pub const DEFAULT_TIMEOUT: i64 = 300;
 /// How long the waiting route waits past the task's own timeout for its final state to be written.
 const WAIT_SLACK: Duration = Duration::from_secs(10);
 
-/// A development task.
+/// A development task (other fields are ignored, as Perfect21's FastAPI models do).
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct TaskBody {
     /// What to do.
     pub description: String,
@@ -44,19 +45,54 @@ fn report(job: &Job) -> String {
     job.output.as_ref().and_then(|o| o.get("output")).and_then(Value::as_str).unwrap_or_default().to_owned()
 }
 
-/// `{success, output, error}` for a job, finished or not.
-fn outcome(job: &Job) -> Value {
-    let (success, output, error) = match job.status {
-        JobStatus::Succeeded => (true, report(job), Value::Null),
-        JobStatus::Queued | JobStatus::Running => {
-            let stage = job.stage.clone().unwrap_or_else(|| job.status.to_string());
-            (true, format!("{}: {stage} ({}%)", job.status, job.progress), Value::Null)
+/// `POST /task` and `GET /task/{task_id}` body: a task, finished or not.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct P21TaskOutcome {
+    /// False when the task failed, timed out or was cancelled.
+    pub success: bool,
+    /// The task's id.
+    pub task_id: String,
+    /// The job status (`queued`, `running`, `succeeded`, …).
+    pub status: &'static str,
+    /// Percent done.
+    pub progress: i32,
+    /// The team's report when done; the stage and progress while it runs.
+    pub output: String,
+    /// Why it failed, when it did.
+    pub error: Option<String>,
+}
+
+impl From<&Job> for P21TaskOutcome {
+    fn from(job: &Job) -> Self {
+        let (success, output, error) = match job.status {
+            JobStatus::Succeeded => (true, report(job), None),
+            JobStatus::Queued | JobStatus::Running => {
+                let stage = job.stage.clone().unwrap_or_else(|| job.status.to_string());
+                (true, format!("{}: {stage} ({}%)", job.status, job.progress), None)
+            }
+            JobStatus::TimedOut => (false, report(job), Some(job.error.clone().unwrap_or_else(|| "timed out".into()))),
+            _ => (false, report(job), Some(job.error.clone().unwrap_or_else(|| job.status.to_string()))),
+        };
+        Self {
+            success,
+            task_id: job.id.to_string(),
+            status: job.status.as_str(),
+            progress: job.progress,
+            output,
+            error,
         }
-        JobStatus::TimedOut => (false, report(job), json!(job.error.clone().unwrap_or_else(|| "timed out".into()))),
-        _ => (false, report(job), json!(job.error.clone().unwrap_or_else(|| job.status.to_string()))),
-    };
-    json!({"success": success, "task_id": job.id.to_string(), "status": job.status.as_str(), "progress": job.progress,
-           "output": output, "error": error})
+    }
+}
+
+/// `POST /task/async` body.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct P21TaskStarted {
+    /// Always true.
+    pub success: bool,
+    /// The task's id.
+    pub task_id: String,
+    /// The document's text.
+    pub output: &'static str,
 }
 
 async fn submit(state: &AppState, principal: &Principal, body: &TaskBody) -> Result<Job, Error> {
@@ -68,7 +104,7 @@ async fn submit(state: &AppState, principal: &Principal, body: &TaskBody) -> Res
 #[utoipa::path(
     post, path = "/task", tag = "Perfect21", security(("bearer" = [])), request_body = TaskBody,
     responses(
-        (status = 200, description = "`{success, output, error}`: the team's report, or why it failed"),
+        (status = 200, description = "`{success, output, error}`: the team's report, or why it failed", body = P21TaskOutcome),
         (status = 400, description = "VALIDATION_ERROR"), (status = 401, description = "INVALID_TOKEN"),
         (status = 503, description = "No LLM provider is configured")
     )
@@ -77,44 +113,46 @@ pub async fn run(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
     ApiJson(body): ApiJson<TaskBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<P21TaskOutcome>, ApiError> {
     let principal = auth.principal();
     let job = submit(&state, &principal, &body).await?;
     let limit = Duration::from_secs(u64::try_from(body.timeout.unwrap_or(DEFAULT_TIMEOUT)).unwrap_or(0)) + WAIT_SLACK;
     let job = match state.agents.wait_task(&principal, job.id, limit).await? {
         Waited::Finished(j) | Waited::TimedOut(j) => j,
     };
-    Ok(Json(outcome(&job)))
+    Ok(Json((&job).into()))
 }
 
 /// Starts a development task and answers at once with its id.
 #[utoipa::path(
     post, path = "/task/async", tag = "Perfect21", security(("bearer" = [])), request_body = TaskBody,
-    responses((status = 200, description = "`{success, task_id, output}`"), (status = 400, description = "VALIDATION_ERROR"),
+    responses((status = 200, description = "`{success, task_id, output}`", body = P21TaskStarted), (status = 400, description = "VALIDATION_ERROR"),
               (status = 401, description = "INVALID_TOKEN"), (status = 503, description = "No LLM provider is configured"))
 )]
 pub async fn run_async(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
+    lang: Lang,
     ApiJson(body): ApiJson<TaskBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<P21TaskStarted>, ApiError> {
     let job = submit(&state, &auth.principal(), &body).await?;
-    Ok(Json(json!({"success": true, "task_id": job.id.to_string(), "output": "任务已开始异步执行"})))
+    let output = messages::TASK_STARTED.text(lang);
+    Ok(Json(P21TaskStarted { success: true, task_id: job.id.to_string(), output }))
 }
 
 /// The state of a task: its output when done, its stage and progress while it runs.
 #[utoipa::path(
     get, path = "/task/{task_id}", tag = "Perfect21", security(("bearer" = [])),
     params(("task_id" = String, Path, description = "Task id")),
-    responses((status = 200, description = "`{success, task_id, output, error}`"), (status = 404, description = "No such task"))
+    responses((status = 200, description = "`{success, task_id, output, error}`", body = P21TaskOutcome), (status = 404, description = "No such task"))
 )]
 pub async fn get(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
     Path(task_id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<P21TaskOutcome>, ApiError> {
     let job = state.agents.task(&auth.principal(), id_or_not_found(&task_id, "task")?).await?;
-    Ok(Json(outcome(&job)))
+    Ok(Json((&job).into()))
 }
 
 /// The token in the URL, if any (checked before the upgrade so a bad one is refused with 401).

@@ -1,22 +1,51 @@
 //! Perfect21's view of users: string ids, `last_login`.
 
+use serde::Serialize;
 use serde_json::{Value, json};
+use slipway_core::time::rfc3339;
 use slipway_identity::User;
-
-use crate::json::{ts, ts_opt};
+use utoipa::ToSchema;
 
 /// A user as Perfect21's login and profile responses show it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct P21User {
+    /// The user's id.
+    pub id: String,
+    /// The username.
+    pub username: String,
+    /// The e-mail address.
+    pub email: String,
+    /// `user` or `admin`.
+    #[schema(value_type = String)]
+    pub role: slipway_core::Role,
+    /// When the user registered.
+    pub created_at: String,
+    /// The last sign-in, if any.
+    pub last_login: Option<String>,
+    /// Whether the user may sign in.
+    pub is_active: bool,
+    /// Whether the address is confirmed.
+    pub email_verified: bool,
+}
+
+impl From<&User> for P21User {
+    fn from(u: &User) -> Self {
+        Self {
+            id: u.id.to_string(),
+            username: u.username.clone(),
+            email: u.email.clone(),
+            role: u.role,
+            created_at: rfc3339(u.created_at),
+            last_login: u.last_login_at.map(rfc3339),
+            is_active: u.is_active,
+            email_verified: u.email_verified,
+        }
+    }
+}
+
+/// [`P21User`] as a JSON object, for the shared routes' unions.
 pub fn user(u: &User) -> Value {
-    json!({
-        "id": u.id.to_string(),
-        "username": u.username,
-        "email": u.email,
-        "role": u.role,
-        "created_at": ts(u.created_at),
-        "last_login": ts_opt(u.last_login_at),
-        "is_active": u.is_active,
-        "email_verified": u.email_verified,
-    })
+    serde_json::to_value(P21User::from(u)).unwrap_or(Value::Null)
 }
 
 /// The short form in Perfect21's refresh response.

@@ -1,6 +1,8 @@
 //! The pet diet planner (`004`): `http://localhost:8000/api/v1`, `{code: 0, message, data}`.
 
 mod auth;
+pub mod messages;
+mod plan_views;
 pub mod plans;
 pub mod views;
 

@@ -2,6 +2,8 @@
 //! id. `POST /plans/create` and `POST /tasks/` start one (streaming it as SSE when asked), the history and task
 //! lists page through the caller's own, `GET /tasks/{id}/stream` replays a task's events and then follows it.
 
+use std::time::Duration;
+
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
@@ -13,17 +15,23 @@ use slipway_core::{Error, FieldError, Principal};
 use slipway_engine::{Job, JobEvent, JobStatus};
 use utoipa::{IntoParams, ToSchema};
 
-use super::views::ok;
+use super::messages::{self, Msg};
+use super::plan_views::{
+    PlanCreated, PlanDetail, PlanHistory, TaskCancelled, TaskCreated, TaskDetail, TaskList, status_name,
+};
+use super::views::{PlannerEnvelope, ok};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, CurrentUser, StreamUser, id_or_not_found};
-use crate::json::{ts, ts_opt};
+use crate::lang::Lang;
 use crate::realtime::sse;
 use crate::state::AppState;
 use crate::surfaces::paging::Paging;
 
-/// A pet to plan for.
+/// How long `POST /tasks/{task_id}/cancel` waits for a running task to stop.
+pub const CANCEL_WAIT: Duration = Duration::from_secs(5);
+
+/// A pet to plan for (other fields are ignored, as the planner's FastAPI models do).
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct PlanBody {
     /// `dog`, `cat`, …
     pub pet_type: String,
@@ -54,17 +62,6 @@ impl PlanBody {
     }
 }
 
-/// The planner's name for a job status.
-pub fn status_name(s: JobStatus) -> &'static str {
-    match s {
-        JobStatus::Queued => "pending",
-        JobStatus::Running => "running",
-        JobStatus::Succeeded => "completed",
-        JobStatus::Cancelled => "cancelled",
-        JobStatus::Failed | JobStatus::TimedOut => "failed",
-    }
-}
-
 fn statuses_named(name: &str) -> Result<Vec<JobStatus>, Error> {
     Ok(match name {
         "pending" => vec![JobStatus::Queued],
@@ -90,13 +87,14 @@ fn wants_stream(headers: &HeaderMap, flag: Option<bool>) -> bool {
             .is_some_and(|a| a.split(',').any(|t| t.trim().starts_with("text/event-stream")))
 }
 
-/// Creates a plan; streams its events as they happen when asked to.
-async fn start(
+/// Creates a plan; streams its events as they happen when asked to, or answers with `created(job)`.
+async fn start<T: serde::Serialize>(
     state: &AppState,
     principal: &Principal,
     headers: &HeaderMap,
     body: PlanBody,
-    as_task: bool,
+    (message, lang): (Msg, Lang),
+    created: fn(&Job) -> T,
 ) -> Result<Response, ApiError> {
     let stream = wants_stream(headers, body.use_stream);
     let job = state.agents.create_plan(principal, body.pet()).await?;
@@ -105,26 +103,26 @@ async fn start(
         let app = state.clone();
         let who = principal.clone();
         let id = job.id;
-        return Ok(sse::stream_with_end(events, plan_event, move || finish_event(app, who, id)).into_response());
+        let view = move |e: &JobEvent| plan_event(e, lang);
+        return Ok(sse::stream_with_end(events, view, move || finish_event(app, who, id)).into_response());
     }
+    Ok(ok(message, lang, created(&job)).into_response())
+}
+
+fn plan_created(job: &Job) -> PlanCreated {
     let id = job.id.to_string();
-    let data = if as_task {
-        json!({"task_id": id, "status": "pending", "created_at": ts(job.created_at)})
-    } else {
-        json!({"plan_id": id, "task_id": id, "status": "pending"})
-    };
-    Ok(ok(if as_task { "任务创建成功" } else { "饮食计划创建成功" }, data).into_response())
+    PlanCreated { plan_id: id.clone(), task_id: id, status: "pending" }
 }
 
 /// An engine event as the planner's SSE names it; `None` for final statuses (answered by [`finish_event`]).
-fn plan_event(e: &JobEvent) -> Option<(String, Value)> {
+fn plan_event(e: &JobEvent, lang: Lang) -> Option<(String, Value)> {
     let p = &e.payload;
     let named = |name: &str, data: Value| Some((name.to_owned(), with_event(name, data)));
     match e.kind.as_str() {
         "message_created" | "task_started" | "tool_called" | "agent_message" => named(&e.kind, p.clone()),
         "progress" => {
             let pct = p.get("progress").and_then(Value::as_i64).unwrap_or(0);
-            named("status_update", json!({"progress": pct, "message": "任务执行中..."}))
+            named("status_update", json!({"progress": pct, "message": messages::IN_PROGRESS.text(lang)}))
         }
         _ => None,
     }
@@ -160,7 +158,7 @@ async fn finish_event(state: AppState, principal: Principal, job_id: i64) -> Opt
 /// the plan's events as Server-Sent Events until it is done.
 #[utoipa::path(
     post, path = "/api/v1/plans/create", tag = "Pet planner", security(("bearer" = [])), request_body = PlanBody,
-    responses((status = 200, description = "`{code: 0, data: {plan_id, status}}` or `text/event-stream`"),
+    responses((status = 200, description = "`{code: 0, data: {plan_id, status}}` or `text/event-stream`", body = PlannerEnvelope<PlanCreated>),
               (status = 401, description = "Not signed in"), (status = 422, description = "Invalid pet fields"),
               (status = 503, description = "No LLM provider is configured"))
 )]
@@ -168,9 +166,10 @@ pub async fn create_plan(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
     headers: HeaderMap,
+    lang: Lang,
     ApiJson(body): ApiJson<PlanBody>,
 ) -> Result<Response, ApiError> {
-    start(&state, &auth.principal(), &headers, body, false).await
+    start(&state, &auth.principal(), &headers, body, (messages::PLAN_CREATED, lang), plan_created).await
 }
 
 /// Paging and the status filter.
@@ -195,63 +194,43 @@ async fn page(state: &AppState, principal: &Principal, q: PlanQuery) -> Result<(
     Ok((found.items, found.total, p))
 }
 
-fn pet_type(job: &Job) -> Value {
-    job.input.get("pet_type").cloned().unwrap_or(Value::Null)
-}
-
 /// The caller's plans, newest first.
 #[utoipa::path(
     get, path = "/api/v1/plans/history", tag = "Pet planner", security(("bearer" = [])), params(PlanQuery),
-    responses((status = 200, description = "`{plans: [{id, pet_type, created_at, status}], total}`"), (status = 401, description = "Not signed in"))
+    responses((status = 200, description = "`{plans: [{id, pet_type, created_at, status}], total}`", body = PlannerEnvelope<PlanHistory>),
+              (status = 401, description = "Not signed in"), (status = 422, description = "Bad page or status"))
 )]
 pub async fn history(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
+    lang: Lang,
     ApiQuery(q): ApiQuery<PlanQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PlannerEnvelope<PlanHistory>>, ApiError> {
     let (jobs, total, p) = page(&state, &auth.principal(), q).await?;
-    let plans: Vec<Value> = jobs
-        .iter()
-        .map(|j| {
-            json!({"id": j.id.to_string(), "pet_type": pet_type(j), "pet_breed": j.input.get("pet_breed"),
-                        "created_at": ts(j.created_at), "status": status_name(j.status)})
-        })
-        .collect();
-    Ok(ok("获取成功", json!({"plans": plans, "total": total, "page": p.page, "page_size": p.page_size})))
+    Ok(ok(messages::FETCHED, lang, PlanHistory::of(&jobs, total, p)))
 }
 
 /// One plan: the pet, the advice and the monthly plan once it is done.
 #[utoipa::path(
     get, path = "/api/v1/plans/{plan_id}", tag = "Pet planner", security(("bearer" = [])),
     params(("plan_id" = String, Path, description = "Plan id")),
-    responses((status = 200, description = "`{plan: {id, pet_type, pet_breed, pet_information, ai_suggestions, pet_diet_plan}}`"),
+    responses((status = 200, description = "`{plan: {id, pet_type, pet_breed, pet_information, ai_suggestions, pet_diet_plan}}`", body = PlannerEnvelope<PlanDetail>),
               (status = 404, description = "No such plan"))
 )]
 pub async fn get_plan(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
+    lang: Lang,
     Path(raw): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PlannerEnvelope<PlanDetail>>, ApiError> {
     let (job, plan) = state.agents.plan(&auth.principal(), id_or_not_found(&raw, "plan")?).await?;
-    let plan_json = json!({
-        "id": job.id.to_string(),
-        "status": status_name(job.status),
-        "pet_type": pet_type(&job),
-        "pet_breed": job.input.get("pet_breed"),
-        "pet_information": plan.as_ref().map_or_else(|| job.input.clone(), |p| p.pet_information.clone()),
-        "ai_suggestions": plan.as_ref().map(|p| p.ai_suggestions.clone()),
-        "pet_diet_plan": plan.as_ref().map(|p| p.pet_diet_plan.clone()),
-        "error": job.error,
-        "created_at": ts(job.created_at),
-        "updated_at": ts(job.updated_at),
-    });
-    Ok(ok("获取成功", json!({"plan": plan_json})))
+    Ok(ok(messages::FETCHED, lang, PlanDetail::of(&job, plan.as_ref())))
 }
 
 /// Creates a plan task: `{task_id, status: pending, created_at}` (or its events with `use_stream`).
 #[utoipa::path(
     post, path = "/api/v1/tasks/", tag = "Pet planner", security(("bearer" = [])), request_body = PlanBody,
-    responses((status = 200, description = "`{code: 0, data: {task_id, status, created_at}}`"),
+    responses((status = 200, description = "`{code: 0, data: {task_id, status, created_at}}`", body = PlannerEnvelope<TaskCreated>),
               (status = 401, description = "Not signed in"), (status = 422, description = "Invalid pet fields"),
               (status = 503, description = "No LLM provider is configured"))
 )]
@@ -259,74 +238,72 @@ pub async fn create_task(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
     headers: HeaderMap,
+    lang: Lang,
     ApiJson(body): ApiJson<PlanBody>,
 ) -> Result<Response, ApiError> {
-    start(&state, &auth.principal(), &headers, body, true).await
-}
-
-fn task_json(j: &Job) -> Value {
-    json!({
-        "id": j.id.to_string(),
-        "status": status_name(j.status),
-        "progress": j.progress,
-        "result": j.output,
-        "error": j.error,
-        "created_at": ts(j.created_at),
-        "updated_at": ts(j.updated_at),
-        "started_at": ts_opt(j.started_at),
-        "finished_at": ts_opt(j.finished_at),
-    })
+    start(&state, &auth.principal(), &headers, body, (messages::TASK_CREATED, lang), TaskCreated::of).await
 }
 
 /// The caller's tasks, newest first, by status.
 #[utoipa::path(
     get, path = "/api/v1/tasks/", tag = "Pet planner", security(("bearer" = [])), params(PlanQuery),
-    responses((status = 200, description = "`{tasks: [...], pagination: {page, page_size, total}}`"),
+    responses((status = 200, description = "`{tasks: [...], pagination: {page, page_size, total}}`", body = PlannerEnvelope<TaskList>),
               (status = 401, description = "Not signed in"), (status = 422, description = "Bad page or status"))
 )]
 pub async fn list_tasks(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
+    lang: Lang,
     ApiQuery(q): ApiQuery<PlanQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PlannerEnvelope<TaskList>>, ApiError> {
     let (jobs, total, p) = page(&state, &auth.principal(), q).await?;
-    let tasks: Vec<Value> = jobs.iter().map(task_json).collect();
-    Ok(ok(
-        "获取成功",
-        json!({"tasks": tasks, "pagination": {"page": p.page, "page_size": p.page_size, "total": total}}),
-    ))
+    Ok(ok(messages::FETCHED, lang, TaskList::of(&jobs, total, p)))
 }
 
 /// One task.
 #[utoipa::path(
     get, path = "/api/v1/tasks/{task_id}", tag = "Pet planner", security(("bearer" = [])),
     params(("task_id" = String, Path, description = "Task id")),
-    responses((status = 200, description = "`{task: {id, status, progress, result, created_at, updated_at}}`"), (status = 404, description = "No such task"))
+    responses((status = 200, description = "`{task: {id, status, progress, result, created_at, updated_at}}`", body = PlannerEnvelope<TaskDetail>),
+              (status = 404, description = "No such task"))
 )]
 pub async fn get_task(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
+    lang: Lang,
     Path(raw): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PlannerEnvelope<TaskDetail>>, ApiError> {
     let job = state.agents.own_plan_job(&auth.principal(), id_or_not_found(&raw, "task")?).await?;
-    Ok(ok("获取成功", json!({"task": task_json(&job)})))
+    Ok(ok(messages::FETCHED, lang, TaskDetail { task: (&job).into() }))
 }
 
-/// Stops a task and its agent's LLM call.
+/// What the cancel answer says about a job after the wait: cancelled once it stopped; if it still runs,
+/// `cancelling` with the general success text (the cancellation was asked for, not yet done).
+fn cancel_answer(job: &Job) -> (Msg, TaskCancelled) {
+    let (message, status) = match job.status {
+        JobStatus::Cancelled => (messages::TASK_CANCELLED, "cancelled"),
+        s if s.is_final() => (messages::SUCCESS, status_name(s)),
+        _ => (messages::SUCCESS, "cancelling"),
+    };
+    (message, TaskCancelled { task_id: job.id.to_string(), status })
+}
+
+/// Stops a task and its agent's LLM call, answering once it has stopped (waiting up to [`CANCEL_WAIT`]).
 #[utoipa::path(
     post, path = "/api/v1/tasks/{task_id}/cancel", tag = "Pet planner", security(("bearer" = [])),
     params(("task_id" = String, Path, description = "Task id")),
-    responses((status = 200, description = "`{task_id, status: cancelled}`"), (status = 404, description = "No such task"),
-              (status = 409, description = "Already finished"))
+    responses((status = 200, description = "`{task_id, status: cancelled}` (`cancelling` if it has not stopped within 5 s)", body = PlannerEnvelope<TaskCancelled>),
+              (status = 404, description = "No such task"), (status = 409, description = "Already finished"))
 )]
 pub async fn cancel_task(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
+    lang: Lang,
     Path(raw): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let job = state.agents.cancel_plan(&auth.principal(), id_or_not_found(&raw, "task")?).await?;
-    let status = if job.status == JobStatus::Running { "cancelling" } else { status_name(job.status) };
-    Ok(ok("任务已取消", json!({"task_id": job.id.to_string(), "status": status})))
+) -> Result<Json<PlannerEnvelope<TaskCancelled>>, ApiError> {
+    let job = state.agents.cancel_plan(&auth.principal(), id_or_not_found(&raw, "task")?, CANCEL_WAIT).await?;
+    let (message, data) = cancel_answer(&job);
+    Ok(ok(message, lang, data))
 }
 
 /// Where to resume a stream.
@@ -353,6 +330,7 @@ pub async fn stream_task(
     StreamUser(auth): StreamUser,
     Path(raw): Path<String>,
     headers: HeaderMap,
+    lang: Lang,
     ApiQuery(q): ApiQuery<StreamQuery>,
 ) -> Result<Response, ApiError> {
     let principal = auth.principal();
@@ -360,20 +338,22 @@ pub async fn stream_task(
     let after = sse::resume_after(&headers, q.after)?;
     let events = state.agents.plan_events(&principal, id, after).await?;
     let app = state.clone();
-    let view = |e: &JobEvent| task_event(e).map(|(_, data)| ("message".to_owned(), data));
+    let view = move |e: &JobEvent| task_event(e, lang).map(|(_, data)| ("message".to_owned(), data));
     let end =
         move || async move { finish_event(app, principal, id).await.map(|(_, data)| ("message".to_owned(), data)) };
     Ok(sse::stream_with_end(events, view, end).into_response())
 }
 
 /// An engine event as the task stream names it.
-fn task_event(e: &JobEvent) -> Option<(String, Value)> {
+fn task_event(e: &JobEvent, lang: Lang) -> Option<(String, Value)> {
     let p = &e.payload;
     let named = |name: &str, data: Value| Some((name.to_owned(), with_event(name, data)));
     match e.kind.as_str() {
         "task_started" | "message_created" => named(&e.kind, p.clone()),
         "agent_message" => named("message_created", json!({"message": p.get("content"), "agent": p.get("agent")})),
-        "progress" => named("task_progress", json!({"progress": p.get("progress"), "message": "任务执行中..."})),
+        "progress" => {
+            named("task_progress", json!({"progress": p.get("progress"), "message": messages::IN_PROGRESS.text(lang)}))
+        }
         _ => None,
     }
 }
