@@ -4,10 +4,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use serde::Deserialize;
-use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use super::views;
+use super::views::{AnsFlowPage, AnsFlowSignIn, AnsFlowTokens, AnsFlowUser};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, ClientMeta, CurrentUser};
 use crate::state::AppState;
@@ -26,15 +25,15 @@ pub struct LoginBody {
 /// Signs in: `{access, refresh, user}`.
 #[utoipa::path(
     post, path = "/api/auth/login/", tag = "AnsFlow", request_body = LoginBody,
-    responses((status = 200, description = "Tokens and the user"), (status = 401, description = "AUTHENTICATION_ERROR"))
+    responses((status = 200, description = "Tokens and the user", body = AnsFlowSignIn), (status = 401, description = "AUTHENTICATION_ERROR"))
 )]
 pub async fn login(
     State(state): State<AppState>,
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<LoginBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AnsFlowSignIn>, ApiError> {
     let s = state.identity.login(&body.username, &body.password, false, &meta).await?;
-    Ok(Json(json!({"access": s.tokens.access_token, "refresh": s.tokens.refresh_token, "user": views::user(&s.user)})))
+    Ok(Json(AnsFlowSignIn::from(&s)))
 }
 
 /// A refresh token.
@@ -48,24 +47,24 @@ pub struct RefreshBody {
 /// Trades a refresh token for new tokens: `{access, refresh}`.
 #[utoipa::path(
     post, path = "/api/auth/refresh/", tag = "AnsFlow", request_body = RefreshBody,
-    responses((status = 200, description = "New tokens"), (status = 401, description = "AUTHENTICATION_ERROR"))
+    responses((status = 200, description = "New tokens", body = AnsFlowTokens), (status = 401, description = "AUTHENTICATION_ERROR"))
 )]
 pub async fn refresh(
     State(state): State<AppState>,
     ClientMeta(meta): ClientMeta,
     ApiJson(body): ApiJson<RefreshBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AnsFlowTokens>, ApiError> {
     let s = state.identity.refresh(&body.refresh, &meta).await?;
-    Ok(Json(json!({"access": s.tokens.access_token, "refresh": s.tokens.refresh_token})))
+    Ok(Json(AnsFlowTokens::from(&s.tokens)))
 }
 
 /// The signed-in user.
 #[utoipa::path(
     get, path = "/api/users/me/", tag = "AnsFlow", security(("bearer" = [])),
-    responses((status = 200, description = "The user"), (status = 401, description = "AUTHENTICATION_ERROR"))
+    responses((status = 200, description = "The user", body = AnsFlowUser), (status = 401, description = "AUTHENTICATION_ERROR"))
 )]
-pub async fn me(CurrentUser(auth): CurrentUser) -> Json<Value> {
-    Json(views::user(&auth.user))
+pub async fn me(CurrentUser(auth): CurrentUser) -> Json<AnsFlowUser> {
+    Json(AnsFlowUser::from(&auth.user))
 }
 
 /// `http://host/path` of this request, for DRF's absolute `next`/`previous` links.
@@ -77,16 +76,16 @@ fn base_url(headers: &HeaderMap, path: &str) -> String {
 /// Lists users, DRF-paginated (administrators).
 #[utoipa::path(
     get, path = "/api/users/", tag = "AnsFlow", security(("bearer" = [])), params(UserListQuery),
-    responses((status = 200, description = "`{count, next, previous, results}`"), (status = 403, description = "PERMISSION_DENIED"))
+    responses((status = 200, description = "A page of users", body = AnsFlowPage<AnsFlowUser>), (status = 403, description = "PERMISSION_DENIED"))
 )]
 pub async fn list_users(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<UserListQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AnsFlowPage<AnsFlowUser>>, ApiError> {
     let paging = Paging::new(q.page, q.page_size, 20, 100)?;
     let page = state.identity.list_users(&auth.principal(), &q.filter()?, paging.offset(), paging.page_size).await?;
-    let results = page.items.iter().map(views::user).collect();
-    Ok(Json(views::page(&base_url(&headers, "/api/users/"), paging.page, paging.page_size, page.total, results)))
+    let results = page.items.iter().map(AnsFlowUser::from).collect();
+    Ok(Json(AnsFlowPage::new(&base_url(&headers, "/api/users/"), paging.page, paging.page_size, page.total, results)))
 }

@@ -1,6 +1,7 @@
 //! qoder (`003`): `:8080`, `{code, message, data}` with HTTP status = code: users and scheduled tasks.
 
 pub mod messages;
+mod task_views;
 mod tasks;
 mod users;
 pub mod views;

@@ -5,53 +5,17 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use serde_json::{Value, json};
-use slipway_ops::{Task, TaskChanges, TaskRun, TaskSpec};
+use slipway_ops::{TaskChanges, TaskSpec};
 use utoipa::{IntoParams, ToSchema};
 
 use super::messages::{DELETED, FETCHED, SUCCESS, TASK_CREATED, TASKS_LIST, UPDATED};
-use super::views::ok;
+use super::task_views::{QoderTask, QoderTaskRun};
+use super::views::{QoderDone, QoderPage, QoderReply, done, ok};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, CurrentUser, PathId};
-use crate::json::{ts, ts_opt};
 use crate::lang::Lang;
 use crate::state::AppState;
 use crate::surfaces::paging::Paging;
-
-fn task_json(t: &Task) -> Value {
-    json!({
-        "id": t.id,
-        "name": t.name,
-        "cron": t.cron,
-        "timezone": t.timezone,
-        "command": t.command,
-        "timeout": t.timeout_secs.unwrap_or(0),
-        "enabled": t.enabled,
-        "target": t.target,
-        "next_run_at": ts_opt(t.next_run_at),
-        "last_run_at": ts_opt(t.last_run_at),
-        "last_run_id": t.last_run_id,
-        "created_at": ts(t.created_at),
-        "updated_at": ts(t.updated_at),
-    })
-}
-
-fn run_json(r: &TaskRun) -> Value {
-    json!({
-        "id": r.job_id,
-        "status": r.status,
-        "exit_code": r.exit_code,
-        "duration_ms": r.duration_ms,
-        "output": r.stdout,
-        "stderr": r.stderr,
-        "error": r.error,
-        "due_at": ts_opt(r.due_at),
-        "created_at": ts(r.created_at),
-        "started_at": ts_opt(r.started_at),
-        "finished_at": ts_opt(r.finished_at),
-        "events_url": format!("/api/jobs/{}/events", r.job_id),
-    })
-}
 
 /// Paging and the enabled filter.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -65,28 +29,21 @@ pub struct ListQuery {
     pub enabled: Option<bool>,
 }
 
-fn page_json(items: Vec<Value>, total: i64, p: Paging) -> Value {
-    json!({"list": items, "total": total, "page": p.page, "page_size": p.page_size})
-}
-
 /// Lists scheduled tasks.
 #[utoipa::path(
     get, path = "/api/tasks", tag = "qoder", security(("bearer" = [])), params(ListQuery),
-    responses((status = 200, description = "`{list, total, page, page_size}`"), (status = 403, description = "Not an administrator"))
+    responses((status = 200, description = "A page of tasks", body = QoderReply<QoderPage<QoderTask>>), (status = 403, description = "Not an administrator"))
 )]
 pub async fn list(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
     lang: Lang,
     ApiQuery(q): ApiQuery<ListQuery>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<QoderReply<QoderPage<QoderTask>>>), ApiError> {
     let p = Paging::new(q.page, q.page_size, 10, 100)?;
     let page = state.tasks.list(&auth.principal(), q.enabled, p.offset(), p.page_size).await?;
-    Ok(ok(
-        StatusCode::OK,
-        TASKS_LIST.text(lang),
-        Some(page_json(page.items.iter().map(task_json).collect(), page.total, p)),
-    ))
+    let list = page.items.iter().map(QoderTask::from).collect();
+    Ok(ok(StatusCode::OK, TASKS_LIST.text(lang), QoderPage::new(list, page.total, p)))
 }
 
 /// A task to create; unknown fields are ignored, as gin does.
@@ -112,14 +69,14 @@ pub struct CreateBody {
 /// Creates a scheduled task.
 #[utoipa::path(
     post, path = "/api/tasks", tag = "qoder", security(("bearer" = [])), request_body = CreateBody,
-    responses((status = 200, description = "Created"), (status = 400, description = "Invalid cron, empty command, bad timeout or target"), (status = 403, description = "Not an administrator"))
+    responses((status = 200, description = "The created task", body = QoderReply<QoderTask>), (status = 400, description = "Invalid cron, empty command, bad timeout or target"), (status = 403, description = "Not an administrator"))
 )]
 pub async fn create(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
     lang: Lang,
     ApiJson(b): ApiJson<CreateBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<QoderReply<QoderTask>>), ApiError> {
     let spec = TaskSpec {
         name: b.name,
         cron: b.cron,
@@ -130,21 +87,21 @@ pub async fn create(
         target: b.target,
     };
     let task = state.tasks.create(&auth.principal(), spec).await?;
-    Ok(ok(StatusCode::OK, TASK_CREATED.text(lang), Some(task_json(&task))))
+    Ok(ok(StatusCode::OK, TASK_CREATED.text(lang), QoderTask::from(&task)))
 }
 
 /// One task.
 #[utoipa::path(
     get, path = "/api/tasks/{id}", tag = "qoder", security(("bearer" = [])), params(("id" = i64, Path, description = "Task id")),
-    responses((status = 200, description = "The task"), (status = 400, description = "Bad id"), (status = 404, description = "No such task"))
+    responses((status = 200, description = "The task", body = QoderReply<QoderTask>), (status = 400, description = "Bad id"), (status = 404, description = "No such task"))
 )]
 pub async fn get(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
     lang: Lang,
     PathId(id): PathId,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    Ok(ok(StatusCode::OK, FETCHED.text(lang), Some(task_json(&state.tasks.get(&auth.principal(), id).await?))))
+) -> Result<(StatusCode, Json<QoderReply<QoderTask>>), ApiError> {
+    Ok(ok(StatusCode::OK, FETCHED.text(lang), QoderTask::from(&state.tasks.get(&auth.principal(), id).await?)))
 }
 
 /// Fields to change; unknown fields are ignored, as gin does.
@@ -171,7 +128,7 @@ pub struct UpdateBody {
 #[utoipa::path(
     put, path = "/api/tasks/{id}", tag = "qoder", security(("bearer" = [])), params(("id" = i64, Path, description = "Task id")),
     request_body = UpdateBody,
-    responses((status = 200, description = "Updated"), (status = 400, description = "Bad fields or id"), (status = 404, description = "No such task"))
+    responses((status = 200, description = "The changed task", body = QoderReply<QoderTask>), (status = 400, description = "Bad fields or id"), (status = 404, description = "No such task"))
 )]
 pub async fn update(
     State(state): State<AppState>,
@@ -179,7 +136,7 @@ pub async fn update(
     lang: Lang,
     PathId(id): PathId,
     ApiJson(b): ApiJson<UpdateBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<QoderReply<QoderTask>>), ApiError> {
     let changes = TaskChanges {
         name: b.name,
         cron: b.cron,
@@ -190,37 +147,37 @@ pub async fn update(
         target: b.target,
     };
     let task = state.tasks.update(&auth.principal(), id, changes).await?;
-    Ok(ok(StatusCode::OK, UPDATED.text(lang), Some(task_json(&task))))
+    Ok(ok(StatusCode::OK, UPDATED.text(lang), QoderTask::from(&task)))
 }
 
 /// Deletes a task (its past runs stay).
 #[utoipa::path(
     delete, path = "/api/tasks/{id}", tag = "qoder", security(("bearer" = [])), params(("id" = i64, Path, description = "Task id")),
-    responses((status = 200, description = "Deleted"), (status = 404, description = "No such task"))
+    responses((status = 200, description = "Deleted", body = QoderDone), (status = 404, description = "No such task"))
 )]
 pub async fn delete(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
     lang: Lang,
     PathId(id): PathId,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<QoderDone>), ApiError> {
     state.tasks.delete(&auth.principal(), id).await?;
-    Ok(ok(StatusCode::OK, DELETED.text(lang), None))
+    Ok(done(StatusCode::OK, DELETED.text(lang)))
 }
 
 /// Runs a task now, outside its timetable.
 #[utoipa::path(
     post, path = "/api/tasks/{id}/run", tag = "qoder", security(("bearer" = [])), params(("id" = i64, Path, description = "Task id")),
-    responses((status = 200, description = "The queued run"), (status = 404, description = "No such task"))
+    responses((status = 200, description = "The queued run", body = QoderReply<QoderTaskRun>), (status = 404, description = "No such task"))
 )]
 pub async fn run(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
     lang: Lang,
     PathId(id): PathId,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<QoderReply<QoderTaskRun>>), ApiError> {
     let run = state.tasks.run_now(&auth.principal(), id).await?;
-    Ok(ok(StatusCode::OK, SUCCESS.text(lang), Some(run_json(&run))))
+    Ok(ok(StatusCode::OK, SUCCESS.text(lang), QoderTaskRun::from(&run)))
 }
 
 /// Paging of the run history.
@@ -237,7 +194,7 @@ pub struct RunsQuery {
 #[utoipa::path(
     get, path = "/api/tasks/{id}/runs", tag = "qoder", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Task id"), RunsQuery),
-    responses((status = 200, description = "`{list, total, page, page_size}`"), (status = 404, description = "No such task"))
+    responses((status = 200, description = "A page of the task's runs", body = QoderReply<QoderPage<QoderTaskRun>>), (status = 404, description = "No such task"))
 )]
 pub async fn runs(
     State(state): State<AppState>,
@@ -245,12 +202,9 @@ pub async fn runs(
     lang: Lang,
     PathId(id): PathId,
     ApiQuery(q): ApiQuery<RunsQuery>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<QoderReply<QoderPage<QoderTaskRun>>>), ApiError> {
     let p = Paging::new(q.page, q.page_size, 10, 100)?;
     let page = state.tasks.runs(&auth.principal(), id, p.offset(), p.page_size).await?;
-    Ok(ok(
-        StatusCode::OK,
-        FETCHED.text(lang),
-        Some(page_json(page.items.iter().map(run_json).collect(), page.total, p)),
-    ))
+    let list = page.items.iter().map(QoderTaskRun::from).collect();
+    Ok(ok(StatusCode::OK, FETCHED.text(lang), QoderPage::new(list, page.total, p)))
 }

@@ -1,14 +1,15 @@
 //! Slipway's own job API (not in the seed documents): read and cancel jobs, and follow their events live over
 //! Server-Sent Events or WebSocket. Errors answer in the FastAPI style of the `/api` prefix.
 
+pub mod views;
+
 use axum::Json;
 use axum::extract::{State, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Value, json};
 use slipway_core::FieldError;
-use slipway_engine::{Job, JobFilter, JobStatus};
+use slipway_engine::{JobFilter, JobStatus};
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -16,9 +17,9 @@ use utoipa_axum::routes;
 use super::paging::Paging;
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, CurrentUser, PathId, StreamUser};
-use crate::json::{ts, ts_opt};
 use crate::realtime::{event_json, sse, ws};
 use crate::state::AppState;
+use views::{JobEventView, JobPage, JobView};
 
 /// The job API.
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -28,27 +29,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(cancel))
         .routes(routes!(events))
         .routes(routes!(socket))
-}
-
-/// A job as the API shows it.
-pub fn job_json(j: &Job) -> Value {
-    json!({
-        "id": j.id,
-        "kind": j.kind,
-        "status": j.status,
-        "progress": j.progress,
-        "stage": j.stage,
-        "attempts": j.attempts,
-        "max_attempts": j.max_attempts,
-        "input": j.input,
-        "output": j.output,
-        "error": j.error,
-        "schedule_id": j.schedule_id,
-        "created_at": ts(j.created_at),
-        "started_at": ts_opt(j.started_at),
-        "finished_at": ts_opt(j.finished_at),
-        "updated_at": ts(j.updated_at),
-    })
 }
 
 /// Filters of the job list.
@@ -68,13 +48,13 @@ pub struct ListQuery {
 /// The caller's jobs (an administrator's: everyone's), newest first.
 #[utoipa::path(
     get, path = "/api/jobs", tag = "Slipway", security(("bearer" = [])), params(ListQuery),
-    responses((status = 200, description = "`{items, total, page, page_size}`"), (status = 401, description = "Not signed in"))
+    responses((status = 200, description = "A page of jobs", body = JobPage), (status = 401, description = "Not signed in"))
 )]
 pub async fn list(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
     ApiQuery(q): ApiQuery<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<JobPage>, ApiError> {
     let paging = Paging::new(q.page, q.page_size, 20, 100)?;
     let statuses = match q.status.as_deref() {
         None | Some("") => Vec::new(),
@@ -89,34 +69,33 @@ pub async fn list(
     let filter =
         JobFilter { statuses, kind: q.kind, offset: paging.offset(), limit: paging.page_size, ..JobFilter::default() };
     let page = state.engine.list(&auth.principal(), filter).await?;
-    let items: Vec<Value> = page.items.iter().map(job_json).collect();
-    Ok(Json(json!({"items": items, "total": page.total, "page": paging.page, "page_size": paging.page_size})))
+    Ok(Json(JobPage::new(&page.items, page.total, paging)))
 }
 
 /// One job.
 #[utoipa::path(
     get, path = "/api/jobs/{id}", tag = "Slipway", security(("bearer" = [])), params(("id" = i64, Path, description = "Job id")),
-    responses((status = 200, description = "The job"), (status = 404, description = "No such job, or not yours"))
+    responses((status = 200, description = "The job", body = JobView), (status = 404, description = "No such job, or not yours"))
 )]
 pub async fn get(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
     PathId(id): PathId,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(job_json(&state.engine.get(&auth.principal(), id).await?)))
+) -> Result<Json<JobView>, ApiError> {
+    Ok(Json(JobView::from(&state.engine.get(&auth.principal(), id).await?)))
 }
 
 /// Cancels a job: a queued one at once, a running one as soon as its executor stops.
 #[utoipa::path(
     post, path = "/api/jobs/{id}/cancel", tag = "Slipway", security(("bearer" = [])), params(("id" = i64, Path, description = "Job id")),
-    responses((status = 200, description = "The job"), (status = 404, description = "No such job"), (status = 409, description = "Already finished"))
+    responses((status = 200, description = "The job, cancelled or to be cancelled", body = JobView), (status = 404, description = "No such job"), (status = 409, description = "Already finished"))
 )]
 pub async fn cancel(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
     PathId(id): PathId,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(job_json(&state.engine.cancel(&auth.principal(), id).await?)))
+) -> Result<Json<JobView>, ApiError> {
+    Ok(Json(JobView::from(&state.engine.cancel(&auth.principal(), id).await?)))
 }
 
 /// Where to start reading events.
@@ -135,8 +114,9 @@ pub struct StreamQuery {
     get, path = "/api/jobs/{id}/events", tag = "Slipway", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Job id"), StreamQuery),
     responses(
-        (status = 200, description = "Server-Sent Events: `id` is the sequence number, `event` the kind, `data` the \
-                                      event as JSON", content_type = "text/event-stream", body = String),
+        (status = 200, description = "Server-Sent Events: `id` is the sequence number, `event` the type, `data` one \
+                                      event as JSON (a failed stream ends with an `error` event, `{error}`)",
+         content_type = "text/event-stream", body = JobEventView),
         (status = 404, description = "No such job"),
     )
 )]
@@ -156,7 +136,7 @@ pub async fn events(
 #[utoipa::path(
     get, path = "/api/jobs/{id}/ws", tag = "Slipway", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Job id"), StreamQuery),
-    responses((status = 101, description = "Switching to WebSocket"), (status = 404, description = "No such job"))
+    responses((status = 101, description = "Switching to WebSocket: each message is one `JobEvent` as JSON"), (status = 404, description = "No such job"))
 )]
 pub async fn socket(
     State(state): State<AppState>,
