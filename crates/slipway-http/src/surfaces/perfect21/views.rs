@@ -1,7 +1,6 @@
 //! Perfect21's view of users: string ids, `last_login`.
 
 use serde::Serialize;
-use serde_json::{Value, json};
 use slipway_core::time::rfc3339;
 use slipway_identity::User;
 use utoipa::ToSchema;
@@ -43,12 +42,22 @@ impl From<&User> for P21User {
     }
 }
 
-/// [`P21User`] as a JSON object, for the shared routes' unions.
-pub fn user(u: &User) -> Value {
-    serde_json::to_value(P21User::from(u)).unwrap_or(Value::Null)
+/// The short form of a user in Perfect21's refresh response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct P21UserBrief {
+    /// The user's id.
+    pub id: String,
+    /// The username.
+    pub username: String,
+    /// The e-mail address.
+    pub email: String,
+    /// `user` or `admin`.
+    #[schema(value_type = String)]
+    pub role: slipway_core::Role,
 }
 
-/// The short form in Perfect21's refresh response.
-pub fn user_brief(u: &User) -> Value {
-    json!({"id": u.id.to_string(), "username": u.username, "email": u.email, "role": u.role})
+impl From<&User> for P21UserBrief {
+    fn from(u: &User) -> Self {
+        Self { id: u.id.to_string(), username: u.username.clone(), email: u.email.clone(), role: u.role }
+    }
 }

@@ -241,3 +241,24 @@ pub struct TaskCancelled {
     /// `cancelled` once it has stopped; `cancelling` while it still runs.
     pub status: &'static str,
 }
+
+/// The `data` of one event of `GET /api/v1/tasks/{task_id}/stream`: `event` names it, the other fields are
+/// those of that event.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlannerTaskEvent {
+    /// `task_started`, `task_progress`, `message_created`, `task_completed`, `task_cancelled` or `error`.
+    pub event: String,
+    /// The task (closing events).
+    pub task_id: Option<String>,
+    /// Percent done (`task_progress`).
+    pub progress: Option<f64>,
+    /// A progress text or an agent's message.
+    pub message: Option<String>,
+    /// The agent that wrote `message` (`message_created`).
+    pub agent: Option<String>,
+    /// The plan (`task_completed`).
+    #[schema(value_type = Option<Object>)]
+    pub result: Option<Value>,
+    /// Why the task failed (`error`).
+    pub error: Option<String>,
+}

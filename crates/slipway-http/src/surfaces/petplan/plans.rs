@@ -17,7 +17,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::messages::{self, Msg};
 use super::plan_views::{
-    PlanCreated, PlanDetail, PlanHistory, TaskCancelled, TaskCreated, TaskDetail, TaskList, status_name,
+    PlanCreated, PlanDetail, PlanHistory, PlannerTaskEvent, TaskCancelled, TaskCreated, TaskDetail, TaskList,
+    status_name,
 };
 use super::views::{PlannerEnvelope, ok};
 use crate::error::ApiError;
@@ -323,7 +324,11 @@ pub struct StreamQuery {
 #[utoipa::path(
     get, path = "/api/v1/tasks/{task_id}/stream", tag = "Pet planner", security(("bearer" = [])),
     params(("task_id" = String, Path, description = "Task id"), StreamQuery),
-    responses((status = 200, description = "`text/event-stream`"), (status = 404, description = "No such task"))
+    responses(
+        (status = 200, description = "Server-Sent Events named `message`; each `data` is one event as JSON",
+         content_type = "text/event-stream", body = PlannerTaskEvent),
+        (status = 404, description = "No such task"),
+    )
 )]
 pub async fn stream_task(
     State(state): State<AppState>,

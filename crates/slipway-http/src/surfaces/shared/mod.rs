@@ -6,19 +6,24 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use serde_json::{Value, json};
 use slipway_core::{Error, Role};
 use slipway_identity::{PasswordRule, Registration, Rules, SignedIn};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+pub mod bodies;
 pub mod messages;
 
-use super::{perfect21, qoder, resoftai};
+use self::bodies::{
+    SharedLoggedOut, SharedPasswordChanged, SharedProfile, SharedQoderSignedIn, SharedQoderTokens, SharedRefreshed,
+    SharedRegistered, SharedSignedIn,
+};
+use super::perfect21::views::{P21User, P21UserBrief};
+use super::qoder::views::QoderUser;
+use super::{qoder, resoftai};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, BearerToken, ClientMeta, CurrentUser, JsonOrForm, MaybeUser, OptionalBody};
-use crate::json::union;
 use crate::lang::Lang;
 use crate::state::AppState;
 
@@ -55,7 +60,7 @@ pub struct RegisterBody {
 #[utoipa::path(
     post, path = "/api/auth/register", tags = ["Perfect21", "ResoftAI"], request_body = RegisterBody,
     responses(
-        (status = 201, description = "Created; the confirmation token is also mailed"),
+        (status = 201, description = "Created; the confirmation token is also mailed", body = SharedRegistered),
         (status = 400, description = "USER_EXISTS: username or e-mail taken"),
         (status = 403, description = "Only administrators create administrators"),
         (status = 422, description = "Invalid fields or weak password"),
@@ -68,7 +73,7 @@ pub async fn register(
     ClientMeta(meta): ClientMeta,
     lang: Lang,
     ApiJson(body): ApiJson<RegisterBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<SharedRegistered>), ApiError> {
     let role = body.role.as_deref().filter(|r| !r.is_empty()).map(str::parse::<Role>).transpose()?;
     let registration = Registration {
         username: body.username,
@@ -80,13 +85,14 @@ pub async fn register(
     let principal = caller.as_ref().map(slipway_identity::Authenticated::principal);
     let user = state.identity.register(&registration, Rules::PERFECT21, principal.as_ref(), &meta).await?;
     let token = state.identity.issue_email_token(&user).await?;
-    let p21 = json!({
-        "success": true,
-        "user_id": user.id.to_string(),
-        "verification_token": token,
-        "message": messages::REGISTERED.text(lang),
-    });
-    Ok((StatusCode::CREATED, Json(union([p21, json!(resoftai::views::ResoftAiUser::from(&user))]))))
+    let body = SharedRegistered {
+        success: true,
+        user_id: user.id.to_string(),
+        verification_token: token,
+        message: messages::REGISTERED.text(lang),
+        user: resoftai::views::ResoftAiUser::from(&user),
+    };
+    Ok((StatusCode::CREATED, Json(body)))
 }
 
 /// A login as Perfect21 (`identifier`), ResoftAI (form-encoded `username`) and qoder (`username`) send it.
@@ -105,30 +111,30 @@ pub struct LoginBody {
     pub remember_me: Option<bool>,
 }
 
-fn signed_in_union(s: &SignedIn, lang: Lang) -> Value {
+fn signed_in(s: &SignedIn, lang: Lang) -> SharedSignedIn {
     let t = &s.tokens;
-    let p21 = json!({
-        "success": true,
-        "access_token": t.access_token,
-        "refresh_token": t.refresh_token,
-        "user": perfect21::views::user(&s.user),
-        "expires_in": t.expires_in,
-        "message": messages::LOGGED_IN.text(lang),
-    });
-    let resoft = json!({"token_type": "bearer"});
-    let q = json!({
-        "code": 200,
-        "message": qoder::messages::LOGGED_IN.text(lang),
-        "data": {"access_token": t.access_token, "refresh_token": t.refresh_token, "user": qoder::views::user(&s.user)},
-    });
-    union([p21, resoft, q])
+    SharedSignedIn {
+        success: true,
+        access_token: t.access_token.clone(),
+        refresh_token: t.refresh_token.clone(),
+        user: P21User::from(&s.user),
+        expires_in: t.expires_in,
+        message: messages::LOGGED_IN.text(lang),
+        token_type: "bearer",
+        code: 200,
+        data: SharedQoderSignedIn {
+            access_token: t.access_token.clone(),
+            refresh_token: t.refresh_token.clone(),
+            user: QoderUser::from(&s.user),
+        },
+    }
 }
 
 /// Signs in with a username or e-mail address; JSON or `application/x-www-form-urlencoded`.
 #[utoipa::path(
     post, path = "/api/auth/login", tags = ["Perfect21", "ResoftAI", "qoder"], request_body = LoginBody,
     responses(
-        (status = 200, description = "Tokens and the user"),
+        (status = 200, description = "Tokens and the user", body = SharedSignedIn),
         (status = 401, description = "INVALID_CREDENTIALS"),
         (status = 403, description = "ACCOUNT_INACTIVE: the account is disabled"),
         (status = 429, description = "TOO_MANY_ATTEMPTS (account locked) or the login rate limit"),
@@ -139,11 +145,11 @@ pub async fn login(
     ClientMeta(meta): ClientMeta,
     lang: Lang,
     JsonOrForm(body): JsonOrForm<LoginBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SharedSignedIn>, ApiError> {
     let identifier = body.identifier.or(body.username).or(body.email).unwrap_or_default();
     let password = body.password.unwrap_or_default();
     let signed = state.identity.login(&identifier, &password, body.remember_me.unwrap_or(false), &meta).await?;
-    Ok(Json(signed_in_union(&signed, lang)))
+    Ok(Json(signed_in(&signed, lang)))
 }
 
 /// A refresh request body (Perfect21, qoder); ResoftAI sends the token as the bearer instead.
@@ -159,7 +165,7 @@ pub struct RefreshBody {
 #[utoipa::path(
     post, path = "/api/auth/refresh", tags = ["Perfect21", "ResoftAI", "qoder"], request_body = RefreshBody,
     responses(
-        (status = 200, description = "New tokens"),
+        (status = 200, description = "New tokens", body = SharedRefreshed),
         (status = 401, description = "INVALID_REFRESH_TOKEN: unknown, expired, revoked or reused"),
     )
 )]
@@ -169,50 +175,50 @@ pub async fn refresh(
     BearerToken(bearer): BearerToken,
     lang: Lang,
     OptionalBody(body): OptionalBody<RefreshBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SharedRefreshed>, ApiError> {
     let token = body.and_then(|b| b.refresh_token).or(bearer).unwrap_or_default();
     let s = state.identity.refresh(&token, &meta).await?;
     let t = &s.tokens;
-    let p21 = json!({
-        "success": true,
-        "access_token": t.access_token,
-        "refresh_token": t.refresh_token,
-        "user": perfect21::views::user_brief(&s.user),
-        "expires_in": t.expires_in,
-        "message": messages::TOKEN_REFRESHED.text(lang),
-    });
-    let resoft = json!({"token_type": "bearer"});
-    let q = json!({"code": 200, "message": qoder::messages::REFRESHED.text(lang), "data": {"access_token": t.access_token, "refresh_token": t.refresh_token}});
-    Ok(Json(union([p21, resoft, q])))
+    Ok(Json(SharedRefreshed {
+        success: true,
+        access_token: t.access_token.clone(),
+        refresh_token: t.refresh_token.clone(),
+        user: P21UserBrief::from(&s.user),
+        expires_in: t.expires_in,
+        message: messages::TOKEN_REFRESHED.text(lang),
+        token_type: "bearer",
+        code: 200,
+        data: SharedQoderTokens { access_token: t.access_token.clone(), refresh_token: t.refresh_token.clone() },
+    }))
 }
 
 /// Signs out: the access token and every refresh token of its session stop working.
 #[utoipa::path(
     post, path = "/api/auth/logout", tags = ["Perfect21", "qoder"], security(("bearer" = [])),
-    responses((status = 200, description = "Signed out"), (status = 401, description = "Not signed in"))
+    responses((status = 200, description = "Signed out", body = SharedLoggedOut), (status = 401, description = "Not signed in"))
 )]
 pub async fn logout(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
     ClientMeta(meta): ClientMeta,
     lang: Lang,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SharedLoggedOut>, ApiError> {
     state.identity.logout(&auth, &meta).await?;
-    Ok(Json(union([
-        json!({"success": true, "message": messages::LOGGED_OUT.text(lang)}),
-        json!({"code": 200, "message": qoder::messages::LOGGED_OUT.text(lang)}),
-    ])))
+    Ok(Json(SharedLoggedOut { success: true, message: messages::LOGGED_OUT.text(lang), code: 200 }))
 }
 
 /// The signed-in user (Perfect21's fields at the top, qoder's envelope alongside).
 #[utoipa::path(
     get, path = "/api/auth/profile", tags = ["Perfect21", "qoder"], security(("bearer" = [])),
-    responses((status = 200, description = "The user"), (status = 401, description = "Not signed in"))
+    responses((status = 200, description = "The user", body = SharedProfile), (status = 401, description = "Not signed in"))
 )]
-pub async fn profile(CurrentUser(auth): CurrentUser, lang: Lang) -> Json<Value> {
-    let q =
-        json!({"code": 200, "message": qoder::messages::FETCHED.text(lang), "data": qoder::views::user(&auth.user)});
-    Json(union([perfect21::views::user(&auth.user), q]))
+pub async fn profile(CurrentUser(auth): CurrentUser, lang: Lang) -> Json<SharedProfile> {
+    Json(SharedProfile {
+        user: P21User::from(&auth.user),
+        code: 200,
+        message: qoder::messages::FETCHED.text(lang),
+        data: QoderUser::from(&auth.user),
+    })
 }
 
 /// A password change as Perfect21 (`old_password`) and ResoftAI (`current_password`) send it.
@@ -232,7 +238,7 @@ pub struct ChangePasswordBody {
     post, path = "/api/auth/change-password", tags = ["Perfect21", "ResoftAI"], security(("bearer" = [])),
     request_body = ChangePasswordBody,
     responses(
-        (status = 200, description = "Changed; sign in again"),
+        (status = 200, description = "Changed; sign in again", body = SharedPasswordChanged),
         (status = 401, description = "INVALID_OLD_PASSWORD, or not signed in"),
         (status = 422, description = "The new password is too weak"),
     )
@@ -243,13 +249,10 @@ pub async fn change_password(
     ClientMeta(meta): ClientMeta,
     lang: Lang,
     ApiJson(body): ApiJson<ChangePasswordBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SharedPasswordChanged>, ApiError> {
     let current = body.old_password.or(body.current_password).ok_or_else(|| {
         Error::invalid_field("old_password", "missing", "old_password or current_password is required")
     })?;
     state.identity.change_password(&auth, &current, &body.new_password, PasswordRule::Strong, &meta).await?;
-    Ok(Json(union([
-        json!({"success": true, "message": messages::PASSWORD_CHANGED.text(lang)}),
-        json!({"message": resoftai::messages::PASSWORD_CHANGED.text(lang)}),
-    ])))
+    Ok(Json(SharedPasswordChanged { success: true, message: messages::PASSWORD_CHANGED.text(lang) }))
 }
