@@ -4,6 +4,7 @@
 # Usage: .ci/schemathesis.sh PATH/TO/slipway [seconds per backend, default 150]
 set -euo pipefail
 bin="$(realpath "$1")"
+config="$(realpath "$(dirname "$0")")/schemathesis.toml"
 budget="${2:-150}"
 pg_admin_url="${SLIPWAY_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 
@@ -32,14 +33,15 @@ fuzz() {
         -d '{"identifier":"fuzzadmin","password":"Fuzz-Admin-Pass-1!"}' \
         "http://127.0.0.1:$port/api/auth/login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')"
     printf '\n--- schemathesis on %s (%ss) ---\n' "$backend" "$budget"
-    # Logging out or changing the password would end the session the run signs in with.
-    st --config-file "$(dirname "$0")/schemathesis.toml" run "http://127.0.0.1:$port/openapi.json" \
+    # From the data dir, so schemathesis's and hypothesis's caches go with it. Logging out or changing the
+    # password would end the session the run signs in with.
+    (cd "$data" && st --config-file "$config" run "http://127.0.0.1:$port/openapi.json" \
         --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
         -H "Authorization: Bearer $token" \
         --exclude-path /api/auth/logout --exclude-path /api/auth/change-password \
         --exclude-path /api/v1/auth/password --exclude-path-regex '^/ws/' \
         --max-time "$budget" --max-examples 25 --workers 2 --request-timeout 40 --seed 8 \
-        --suppress-health-check all --warnings off || status=$?
+        --suppress-health-check all --warnings off) || status=$?
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
     if [ "$status" -ne 0 ]; then
