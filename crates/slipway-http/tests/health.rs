@@ -18,6 +18,7 @@ backend_tests! {
         let b = r.json();
         assert_eq!(b["success"], true);
         assert_eq!(b["perfect21_available"], true);
+        assert_eq!(b["status"], "healthy");
         assert!(b["output"].as_str().unwrap().starts_with("healthy: database ok"), "{b}");
         assert_eq!(b["checks"]["database"]["ok"], true);
         assert!(b["checks"]["database"]["latency_ms"].as_f64().unwrap() > 0.0);
@@ -50,6 +51,7 @@ backend_tests! {
         let b = r.json();
         assert_eq!(b["success"], false);
         assert_eq!(b["perfect21_available"], false);
+        assert_eq!(b["status"], "degraded");
         assert!(b["output"].as_str().unwrap().starts_with("degraded: database failed"), "{b}");
         assert_eq!(b["checks"]["database"]["ok"], false);
 

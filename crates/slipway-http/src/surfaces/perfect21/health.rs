@@ -45,6 +45,8 @@ fn status_code(report: &HealthReport) -> StatusCode {
 pub struct HealthResponse {
     /// Every dependency works.
     pub success: bool,
+    /// `healthy` or `degraded` (ResoftAI's client reads it).
+    pub status: &'static str,
     /// The platform can take work.
     pub perfect21_available: bool,
     /// `healthy: …` or `degraded: …`, naming each check.
@@ -67,6 +69,7 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<HealthRe
     let word = if healthy { "healthy" } else { "degraded" };
     let body = HealthResponse {
         success: healthy,
+        status: word,
         perfect21_available: healthy,
         output: format!("{word}: {}", report.summary()),
         checks: checks(&report),
