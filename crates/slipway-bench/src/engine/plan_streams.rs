@@ -84,8 +84,7 @@ pub async fn run(db: &Db, args: &EngineArgs) -> anyhow::Result<EngineRow> {
         .access_token;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let app = slipway_http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let server = tokio::spawn(slipway_http::connection::serve(listener, slipway_http::router(state)).into_future());
 
     let peak_kib = Arc::new(AtomicU64::new(crate::rss::read_kib(std::process::id()).unwrap_or(0)));
     let sampler = {

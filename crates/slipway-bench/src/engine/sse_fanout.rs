@@ -52,8 +52,7 @@ pub async fn run(db: &Db, args: &EngineArgs) -> anyhow::Result<EngineRow> {
         .access_token;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let app = slipway_http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let server = tokio::spawn(slipway_http::connection::serve(listener, slipway_http::router(state)).into_future());
 
     let count = (args.duration.as_secs_f64() * f64::from(args.events_per_sec)).round() as u64;
     let input = json!({ "count": count, "per_sec": args.events_per_sec });
