@@ -6,8 +6,8 @@
 //! are pooled while hashes follow each other: at most one per concurrent hash, reused for every hash after,
 //! released after `IDLE_RELEASE` (10 s) without a hash. A lone hash (the first after an idle spell, such as the
 //! bootstrap administrator's on a node's very first start) pools nothing: its buffer is freed as soon as the
-//! hash is done, and being the process' first allocation of that size it is a mapping of its own that goes
-//! straight back to the system, instead of holding 19 MiB for 10 s on an otherwise idle node.
+//! hash is done. Being the process' first allocation of that size, it is above glibc's mmap threshold, a
+//! mapping of its own that goes straight back to the system: no 19 MiB held for 10 s on an otherwise idle node.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
