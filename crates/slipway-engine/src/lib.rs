@@ -9,6 +9,7 @@
 mod api;
 mod coalesce;
 mod command;
+mod commit;
 mod context;
 mod cron;
 mod dispatcher;

@@ -1,16 +1,15 @@
 //! The node's journal writer: one task that applies the guarded writes of every job running here (events,
 //! progress, checkpoints, final states) in batches, one transaction per batch, in the order they were sent.
 //! Batching keeps the database round trips per event low without reordering a job's events; going through one
-//! task keeps a job's final state after its last event.
+//! task keeps a job's final state after its last event. `commit.rs` gets each batch into the database.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use slipway_core::Error;
 use slipway_store::jobs::{EventRecord, Guard, JobWrite};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::coalesce::coalesce;
+use crate::commit::commit;
 use crate::engine::Inner;
 use crate::runner::{RunningJob, StopReason};
 
@@ -18,8 +17,6 @@ use crate::runner::{RunningJob, StopReason};
 const QUEUE: usize = 8192;
 /// Writes applied in one transaction at most.
 const BATCH: usize = 512;
-/// Tries of a batch the database refuses before its writes are reported failed.
-const TRIES: u32 = 5;
 
 /// One write and who waits for it.
 pub(crate) struct Op {
@@ -100,43 +97,19 @@ impl Batch {
 }
 
 async fn apply(inner: &Inner, batch: &mut Batch) {
-    let coalesced = coalesce(&batch.writes);
-    let mut tries = 0;
-    let results = loop {
-        tries += 1;
-        match inner.write.apply_job_writes(&coalesced.writes, inner.channels.as_ref()).await {
-            Ok(results) => break Ok(coalesced.split(&results)),
-            Err(e) if tries < TRIES => {
-                tracing::warn!(error = %e, tries, "job writes failed; retrying");
-                tokio::time::sleep(Duration::from_millis(100 << tries)).await;
+    let results = commit(&inner.write, inner.channels.as_ref(), &batch.writes).await;
+    for ((write, (job, done)), result) in batch.writes.drain(..).zip(batch.waiting.drain(..)).zip(results) {
+        match result {
+            Ok(Some(last)) => publish(inner, write, last).await,
+            Ok(None) => {
+                if let (Some(job), Guard::Lease { .. }) = (&job, &write.guard) {
+                    job.stop(StopReason::LeaseLost);
+                }
             }
-            Err(e) => break Err(Error::from(e)),
+            Err(_) => {}
         }
-    };
-    match results {
-        Ok(results) => {
-            for ((write, (job, done)), last) in batch.writes.drain(..).zip(batch.waiting.drain(..)).zip(results) {
-                match last {
-                    Some(last) => publish(inner, write, last).await,
-                    None => {
-                        if let (Some(job), Guard::Lease { .. }) = (&job, &write.guard) {
-                            job.stop(StopReason::LeaseLost);
-                        }
-                    }
-                }
-                if let Some(done) = done {
-                    let _ = done.send(Ok(last.is_some()));
-                }
-            }
-        }
-        Err(e) => {
-            tracing::error!(error = %e, writes = batch.writes.len(), "job writes failed for good");
-            batch.writes.clear();
-            for (_, done) in batch.waiting.drain(..) {
-                if let Some(done) = done {
-                    let _ = done.send(Err(e.clone()));
-                }
-            }
+        if let Some(done) = done {
+            let _ = done.send(result.map(|last| last.is_some()));
         }
     }
 }

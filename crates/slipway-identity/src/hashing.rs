@@ -3,9 +3,13 @@
 //!
 //! Each hash needs 19 MiB of working memory. Allocating and freeing it per hash on the blocking pool leaves
 //! most of it resident in per-thread allocator arenas (hundreds of MiB under a login flood), so the buffers
-//! are pooled: at most one per concurrent hash, reused for every hash after.
+//! are pooled while hashes follow each other: at most one per concurrent hash, reused for every hash after,
+//! released after `IDLE_RELEASE` (10 s) without a hash. A lone hash (the first after an idle spell, such as the
+//! bootstrap administrator's on a node's very first start) pools nothing: its buffer is freed as soon as the
+//! hash is done. Being the process' first allocation of that size, it is above glibc's mmap threshold, a
+//! mapping of its own that goes straight back to the system: no 19 MiB held for 10 s on an otherwise idle node.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -32,6 +36,8 @@ pub struct Hasher {
     permits: Arc<Semaphore>,
     buffers: Arc<Mutex<Vec<Vec<Block>>>>,
     hashes: Arc<AtomicU64>,
+    /// A hash ran within [`IDLE_RELEASE`], so the next one's buffer is worth keeping.
+    warm: Arc<AtomicBool>,
     idle_release: Duration,
 }
 
@@ -51,16 +57,19 @@ impl Hasher {
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
             buffers: Arc::default(),
             hashes: Arc::default(),
+            warm: Arc::default(),
             idle_release: IDLE_RELEASE,
         }
     }
 
-    /// Computes argon2id of `password` with `salt` and `params` on the blocking pool, in a pooled buffer.
+    /// Computes argon2id of `password` with `salt` and `params` on the blocking pool, in a pooled buffer; the
+    /// buffer goes back to the pool unless this is a lone hash.
     async fn compute(&self, password: &str, salt: Vec<u8>, params: Params) -> Result<Vec<u8>, Error> {
         let _permit =
             self.permits.acquire().await.map_err(|_| Error::Internal("password hasher is shut down".into()))?;
         let password = password.as_bytes().to_vec();
         let buffers = Arc::clone(&self.buffers);
+        let keep = self.warm.swap(true, Ordering::Relaxed);
         let result = tokio::task::spawn_blocking(move || {
             let blocks_needed = params.block_count();
             let pooled = buffers.lock().unwrap_or_else(PoisonError::into_inner).pop();
@@ -71,7 +80,9 @@ impl Hasher {
                 .hash_password_into_with_memory(&password, &salt, &mut out, &mut blocks)
                 .map(|()| out)
                 .map_err(|e| Error::Internal(format!("password hashing failed: {e}")));
-            buffers.lock().unwrap_or_else(PoisonError::into_inner).push(blocks);
+            if keep {
+                buffers.lock().unwrap_or_else(PoisonError::into_inner).push(blocks);
+            }
             result
         })
         .await
@@ -80,13 +91,15 @@ impl Hasher {
         result
     }
 
-    /// Drops the pooled buffers if no other hash starts within [`IDLE_RELEASE`].
+    /// Drops the pooled buffers if no other hash ends within [`IDLE_RELEASE`]; the next hash is a lone one.
     fn release_when_idle(&self) {
         let seen = self.hashes.fetch_add(1, Ordering::Relaxed) + 1;
-        let (hashes, buffers, idle) = (Arc::clone(&self.hashes), Arc::clone(&self.buffers), self.idle_release);
+        let (hashes, buffers, warm) = (Arc::clone(&self.hashes), Arc::clone(&self.buffers), Arc::clone(&self.warm));
+        let idle = self.idle_release;
         tokio::spawn(async move {
             tokio::time::sleep(idle).await;
             if hashes.load(Ordering::Relaxed) == seen {
+                warm.store(false, Ordering::Relaxed);
                 buffers.lock().unwrap_or_else(PoisonError::into_inner).clear();
             }
         });
@@ -144,13 +157,17 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn idle_buffers_are_released() {
-        let h = Hasher { idle_release: Duration::from_millis(200), ..Hasher::new(1) };
+    async fn lone_hashes_keep_nothing_and_idle_buffers_are_released() {
+        let h = Hasher { idle_release: Duration::from_millis(300), ..Hasher::new(1) };
         h.hash("a").await.unwrap();
-        assert_eq!(h.buffers.lock().unwrap().len(), 1, "kept while hashing may follow");
+        assert_eq!(h.buffers.lock().unwrap().len(), 0, "a lone hash frees its buffer at once");
+        h.hash("b").await.unwrap();
+        assert_eq!(h.buffers.lock().unwrap().len(), 1, "kept while hashes follow each other");
         tokio::time::sleep(Duration::from_secs(2)).await;
         assert_eq!(h.buffers.lock().unwrap().len(), 0, "released once idle");
-        h.hash("b").await.unwrap();
+        h.hash("c").await.unwrap();
+        assert_eq!(h.buffers.lock().unwrap().len(), 0, "the first hash after an idle spell is a lone one again");
+        h.hash("d").await.unwrap();
         assert_eq!(h.buffers.lock().unwrap().len(), 1);
     }
 

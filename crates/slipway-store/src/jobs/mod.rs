@@ -9,6 +9,7 @@ mod model;
 mod queue;
 mod schedules;
 mod writes;
+mod writes_pg;
 
 pub use events::{EventRecord, NewEvent};
 pub use model::{JobFilter, JobRecord, JobStatus, JobViewer, NewJob, StatusCounts};

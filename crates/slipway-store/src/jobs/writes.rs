@@ -1,15 +1,16 @@
-//! Guarded writes to running jobs, applied in batches: each write is one conditional `UPDATE` that also
-//! reserves sequence numbers for the write's events (and, on PostgreSQL, queues the `NOTIFY` that tells other
-//! nodes); the events of every accepted write are then inserted in one statement. All in one transaction.
+//! Guarded writes to running jobs, applied in batches in one transaction: each write is a conditional `UPDATE`
+//! that also reserves sequence numbers for the write's events; the events of every accepted write are then
+//! inserted in one statement. On SQLite (in-process, no round trips) each write is its own `UPDATE`; on
+//! PostgreSQL a whole batch is a few multi-row statements (see `writes_pg.rs`).
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::QueryBuilder;
+use sqlx::{QueryBuilder, SqlitePool};
 
+use super::Channels;
 use super::events::NewEvent;
 use super::model::JobStatus;
-use super::{Channels, is_postgres};
-use crate::{Db, StoreError, on_pool};
+use crate::{Db, StoreError};
 
 /// The state a writer believes a job is in; the write does nothing when the job has moved on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,102 +80,107 @@ pub struct JobWrite {
 
 impl Db {
     /// Applies `writes` in order in one transaction. For each write: `Some(last_seq)` (the sequence number of
-    /// its last event; its events are numbered up to it) when applied, `None` when its guard refused it.
+    /// its last event; its events are numbered up to it) when applied, `None` when its guard refused it. On
+    /// PostgreSQL every accepted write with events also notifies `channels.events` (sent at commit).
     pub async fn apply_job_writes(
         &self,
         writes: &[JobWrite],
         channels: Option<&Channels>,
     ) -> Result<Vec<Option<i64>>, StoreError> {
         let now = slipway_core::time::now();
-        let postgres = is_postgres(self);
-        Ok(on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
-            let mut results = Vec::with_capacity(writes.len());
-            for w in writes {
-                let n = i64::try_from(w.events.len()).unwrap_or(i64::MAX);
-                let mut qb = QueryBuilder::new("UPDATE jobs SET event_seq = event_seq + ");
-                qb.push_bind(n).push(", updated_at = ").push_bind(now);
-                match &w.change {
-                    Change::Append { progress, stage } => {
-                        if let Some(pct) = progress {
-                            qb.push(", progress = ").push_bind(*pct);
-                        }
-                        if let Some(stage) = stage {
-                            qb.push(", stage = ").push_bind(stage.clone());
-                        }
-                    }
-                    Change::Checkpoint(value) => {
-                        qb.push(", checkpoint = ").push_bind(value.clone());
-                    }
-                    Change::Finish { status, output, error } => {
-                        qb.push(", status = ").push_bind(status.as_str());
-                        qb.push(", output = ").push_bind(output.clone());
-                        qb.push(", error = ").push_bind(error.clone());
-                        qb.push(", finished_at = ").push_bind(now);
-                        qb.push(", lease_holder = NULL, lease_expires_at = NULL");
-                        if *status == JobStatus::Succeeded {
-                            qb.push(", progress = 100");
-                        }
-                        if *status == JobStatus::Cancelled {
-                            qb.push(", cancel_requested = TRUE");
-                        }
-                    }
-                    Change::Retry { error, retry_at } => {
-                        qb.push(", status = 'queued', error = ").push_bind(error.clone());
-                        qb.push(", scheduled_for = ").push_bind(*retry_at);
-                        qb.push(", lease_holder = NULL, lease_expires_at = NULL");
-                    }
-                    Change::HandBack => {
-                        qb.push(", status = 'queued', attempts = attempts - 1, scheduled_for = ").push_bind(now);
-                        qb.push(", lease_holder = NULL, lease_expires_at = NULL");
-                    }
-                }
-                qb.push(" WHERE id = ").push_bind(w.job_id);
-                match &w.guard {
-                    Guard::Lease { holder, attempt } => {
-                        qb.push(" AND status = 'running' AND lease_holder = ").push_bind(holder.clone());
-                        qb.push(" AND attempts = ").push_bind(*attempt);
-                    }
-                    Guard::Expired { attempt, now } => {
-                        qb.push(" AND status = 'running' AND attempts = ").push_bind(*attempt);
-                        qb.push(" AND lease_expires_at < ").push_bind(*now);
-                    }
-                    Guard::Queued => {
-                        qb.push(" AND status = 'queued'");
-                    }
-                }
-                qb.push(" RETURNING event_seq");
-                // PostgreSQL: tell other nodes' subscribers in the same round trip (sent at commit).
-                if let (Some(ch), true, false) = (channels, postgres, w.events.is_empty()) {
-                    qb.push(", pg_notify(").push_bind(ch.events.clone()).push(", id || ':' || event_seq)");
-                }
-                let last: Option<i64> = qb.build_query_scalar().fetch_optional(&mut *tx).await?;
-                results.push(last);
-            }
-
-            let rows: Vec<(i64, i64, &NewEvent)> = writes
-                .iter()
-                .zip(&results)
-                .filter_map(|(w, last)| last.map(|last| (w, last)))
-                .flat_map(|(w, last)| {
-                    let first = last - i64::try_from(w.events.len()).unwrap_or(0) + 1;
-                    w.events.iter().enumerate().map(move |(i, e)| (w.job_id, first + i as i64, e))
-                })
-                .collect();
-            for chunk in rows.chunks(1000) {
-                let mut qb = QueryBuilder::new("INSERT INTO job_events (job_id, seq, at, type, payload) ");
-                qb.push_values(chunk, |mut row, (job_id, seq, e)| {
-                    row.push_bind(*job_id)
-                        .push_bind(*seq)
-                        .push_bind(e.at)
-                        .push_bind(e.kind.as_str())
-                        .push_bind(&e.payload);
-                });
-                qb.build().execute(&mut *tx).await?;
-            }
-
-            tx.commit().await?;
-            Ok::<_, sqlx::Error>(results)
-        })?)
+        Ok(match self {
+            Db::Sqlite(p) => apply_one_by_one(p, writes, now).await?,
+            Db::Postgres(p) => super::writes_pg::apply_in_rounds(p, writes, channels, now).await?,
+        })
     }
+}
+
+/// The rows the accepted writes append: (job, seq, event), numbered from each write's last sequence number.
+pub(super) fn event_rows<'a>(writes: &'a [JobWrite], results: &[Option<i64>]) -> Vec<(i64, i64, &'a NewEvent)> {
+    writes
+        .iter()
+        .zip(results)
+        .filter_map(|(w, last)| last.map(|last| (w, last)))
+        .flat_map(|(w, last)| {
+            let first = last - i64::try_from(w.events.len()).unwrap_or(0) + 1;
+            w.events.iter().enumerate().map(move |(i, e)| (w.job_id, first + i as i64, e))
+        })
+        .collect()
+}
+
+/// SQLite: one guarded `UPDATE … RETURNING event_seq` per write, then the events in statements of 1,000 rows.
+async fn apply_one_by_one(
+    p: &SqlitePool,
+    writes: &[JobWrite],
+    now: DateTime<Utc>,
+) -> Result<Vec<Option<i64>>, sqlx::Error> {
+    let mut tx = p.begin().await?;
+    let mut results = Vec::with_capacity(writes.len());
+    for w in writes {
+        let n = i64::try_from(w.events.len()).unwrap_or(i64::MAX);
+        let mut qb = QueryBuilder::new("UPDATE jobs SET event_seq = event_seq + ");
+        qb.push_bind(n).push(", updated_at = ").push_bind(now);
+        match &w.change {
+            Change::Append { progress, stage } => {
+                if let Some(pct) = progress {
+                    qb.push(", progress = ").push_bind(*pct);
+                }
+                if let Some(stage) = stage {
+                    qb.push(", stage = ").push_bind(stage.clone());
+                }
+            }
+            Change::Checkpoint(value) => {
+                qb.push(", checkpoint = ").push_bind(value.clone());
+            }
+            Change::Finish { status, output, error } => {
+                qb.push(", status = ").push_bind(status.as_str());
+                qb.push(", output = ").push_bind(output.clone());
+                qb.push(", error = ").push_bind(error.clone());
+                qb.push(", finished_at = ").push_bind(now);
+                qb.push(", lease_holder = NULL, lease_expires_at = NULL");
+                if *status == JobStatus::Succeeded {
+                    qb.push(", progress = 100");
+                }
+                if *status == JobStatus::Cancelled {
+                    qb.push(", cancel_requested = TRUE");
+                }
+            }
+            Change::Retry { error, retry_at } => {
+                qb.push(", status = 'queued', error = ").push_bind(error.clone());
+                qb.push(", scheduled_for = ").push_bind(*retry_at);
+                qb.push(", lease_holder = NULL, lease_expires_at = NULL");
+            }
+            Change::HandBack => {
+                qb.push(", status = 'queued', attempts = attempts - 1, scheduled_for = ").push_bind(now);
+                qb.push(", lease_holder = NULL, lease_expires_at = NULL");
+            }
+        }
+        qb.push(" WHERE id = ").push_bind(w.job_id);
+        match &w.guard {
+            Guard::Lease { holder, attempt } => {
+                qb.push(" AND status = 'running' AND lease_holder = ").push_bind(holder.clone());
+                qb.push(" AND attempts = ").push_bind(*attempt);
+            }
+            Guard::Expired { attempt, now } => {
+                qb.push(" AND status = 'running' AND attempts = ").push_bind(*attempt);
+                qb.push(" AND lease_expires_at < ").push_bind(*now);
+            }
+            Guard::Queued => {
+                qb.push(" AND status = 'queued'");
+            }
+        }
+        qb.push(" RETURNING event_seq");
+        let last: Option<i64> = qb.build_query_scalar().fetch_optional(&mut *tx).await?;
+        results.push(last);
+    }
+
+    for chunk in event_rows(writes, &results).chunks(1000) {
+        let mut qb = QueryBuilder::new("INSERT INTO job_events (job_id, seq, at, type, payload) ");
+        qb.push_values(chunk, |mut row, (job_id, seq, e)| {
+            row.push_bind(*job_id).push_bind(*seq).push_bind(e.at).push_bind(e.kind.as_str()).push_bind(&e.payload);
+        });
+        qb.build().execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(results)
 }
