@@ -15,6 +15,14 @@ fn document() -> Value {
     serde_json::to_value(slipway_http::openapi::document()).unwrap()
 }
 
+/// A response, or the component it refers to.
+fn resolve<'a>(doc: &'a Value, resp: &'a Value) -> &'a Value {
+    match resp["$ref"].as_str().and_then(|r| r.strip_prefix("#/components/responses/")) {
+        Some(name) => &doc["components"]["responses"][name],
+        None => resp,
+    }
+}
+
 fn operations(doc: &Value) -> Vec<(String, String, Value)> {
     let mut all = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
@@ -63,11 +71,18 @@ fn every_operation_documents_its_errors_in_its_routes_shape() {
                 "{verb} {path} takes input but documents no validation error"
             );
         }
-        let schema = &responses["default"]["content"]["application/json"]["schema"];
+        for (code, resp) in responses.iter().filter(|(c, _)| c.starts_with(['4', '5'])) {
+            let body = &resolve(&doc, resp)["content"]["application/json"]["schema"];
+            assert!(body.is_object(), "{verb} {path} {code} documents no error body");
+        }
+        let schema = &resolve(&doc, &responses["default"])["content"]["application/json"]["schema"];
         assert!(schema.get("$ref").is_some() || schema.get("allOf").is_some(), "{verb} {path}: {schema}");
     }
     let limited = &doc["paths"]["/api/auth/login"]["post"]["responses"];
-    assert!(limited["429"]["headers"]["Retry-After"].is_object(), "{limited}");
+    assert!(resolve(&doc, &limited["429"])["headers"]["Retry-After"].is_object(), "{limited}");
+    assert!(limited["401"]["content"]["application/json"]["schema"]["allOf"].is_array(), "{limited}");
+    let limited_422 = resolve(&doc, &doc["paths"]["/api/llm-configs"]["post"]["responses"]["422"]);
+    assert!(limited_422["headers"]["X-RateLimit-Reset"].is_object(), "{limited_422}");
     assert!(limited["200"]["headers"]["X-RateLimit-Remaining"].is_object(), "{limited}");
 }
 
@@ -131,7 +146,7 @@ async fn the_error_schemas_describe_what_every_surface_renders() {
     ];
     for (verb, path, shape) in routes {
         let op = &doc["paths"][path][verb.to_lowercase()];
-        let schema = &op["responses"]["default"]["content"]["application/json"]["schema"];
+        let schema = &resolve(&doc, &op["responses"]["default"])["content"]["application/json"]["schema"];
         assert!(schema.is_object(), "{verb} {path} is not documented");
         let check = validator(&doc, schema);
         for lang in [Lang::Doc, Lang::En] {
