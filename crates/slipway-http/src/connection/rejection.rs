@@ -46,12 +46,13 @@ fn parse_head(head: &[u8]) -> Head<'_> {
 /// headers our middleware puts on every answer of the application.
 fn bare_refusal(out: &[u8]) -> Option<StatusCode> {
     let rest = out.strip_prefix(b"HTTP/1.1 ").or_else(|| out.strip_prefix(b"HTTP/1.0 "))?;
+    // Only a 4xx head is looked at further: every other write passes after this cheap check.
+    let code = std::str::from_utf8(rest.get(..3)?).ok()?.parse::<u16>().ok()?;
+    let status = StatusCode::from_u16(code).ok().filter(StatusCode::is_client_error)?;
     let end = out.windows(4).position(|w| w == b"\r\n\r\n")?;
     if end + 4 != out.len() {
         return None;
     }
-    let code = std::str::from_utf8(rest.get(..3)?).ok()?.parse::<u16>().ok()?;
-    let status = StatusCode::from_u16(code).ok().filter(StatusCode::is_client_error)?;
     let head = String::from_utf8_lossy(&out[..end]).to_ascii_lowercase();
     let bare = head.contains("\r\ncontent-length: 0") && !head.contains("\r\nx-request-id:");
     bare.then_some(status)
