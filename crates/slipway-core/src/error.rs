@@ -59,6 +59,21 @@ pub enum CodeProblem {
     TooManyAttempts,
 }
 
+/// Why a project's workflow cannot do what was asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkflowProblem {
+    /// A run is already going.
+    AlreadyRunning,
+    /// The project is running (it must be stopped first).
+    Running,
+    /// Only a project that never ran may be changed.
+    NotPending,
+    /// There is no run going to stop.
+    NotRunning,
+    /// There is no checkpoint to resume from, or the run already completed.
+    NothingToResume,
+}
+
 /// Everything that can go wrong in Slipway, in domain terms. Surfaces decide status codes and shapes.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
@@ -120,6 +135,24 @@ pub enum Error {
         CodeProblem::TooManyAttempts => "too many attempts; request a new code",
     })]
     VerificationCode(CodeProblem),
+    /// A project's workflow cannot do this now.
+    #[error("{}", match .0 {
+        WorkflowProblem::AlreadyRunning => "the project is already running",
+        WorkflowProblem::Running => "the project is running; stop it first",
+        WorkflowProblem::NotPending => "only a pending project (one that never ran) can be changed",
+        WorkflowProblem::NotRunning => "the project is not running",
+        WorkflowProblem::NothingToResume => "there is no checkpoint to resume from",
+    })]
+    Workflow(WorkflowProblem),
+    /// No such project (or not one the caller may see).
+    #[error("project {0} not found")]
+    ProjectNotFound(i64),
+    /// A quota of the caller (or their organization) is used up.
+    #[error("quota exceeded: {0}")]
+    QuotaExceeded(String),
+    /// An uploaded file's type is not accepted.
+    #[error("unsupported file type: {0}")]
+    UnsupportedFileType(String),
     /// The named resource does not exist (or the caller may not know that it does).
     #[error("{0} not found")]
     NotFound(String),
@@ -196,7 +229,9 @@ impl Error {
             Self::UserNotFound => 404,
             Self::NoUpdateData | Self::InvalidConfiguration(_) => 400,
             Self::VerificationCode(_) => 422,
-            Self::NotFound(_) | Self::RouteNotFound => 404,
+            Self::NotFound(_) | Self::RouteNotFound | Self::ProjectNotFound(_) => 404,
+            Self::Workflow(_) | Self::UnsupportedFileType(_) => 400,
+            Self::QuotaExceeded(_) => 403,
             Self::Conflict(_) => 409,
             Self::MethodNotAllowed => 405,
             Self::PayloadTooLarge { .. } => 413,
@@ -231,6 +266,11 @@ impl Error {
             Self::VerificationCode(CodeProblem::Used) => "CODE_USED",
             Self::VerificationCode(CodeProblem::TooManyAttempts) => "CODE_ATTEMPTS_EXCEEDED",
             Self::NotFound(_) => "NOT_FOUND",
+            Self::ProjectNotFound(_) => "PROJECT_NOT_FOUND",
+            Self::Workflow(WorkflowProblem::AlreadyRunning) => "ALREADY_RUNNING",
+            Self::Workflow(_) => "WORKFLOW_STATE",
+            Self::QuotaExceeded(_) => "QUOTA_EXCEEDED",
+            Self::UnsupportedFileType(_) => "UNSUPPORTED_FILE_TYPE",
             Self::Conflict(_) => "CONFLICT",
             Self::RouteNotFound => "ROUTE_NOT_FOUND",
             Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",

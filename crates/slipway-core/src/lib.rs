@@ -9,5 +9,5 @@ pub mod time;
 
 pub use auth::{Principal, Role};
 pub use config::{Config, ConfigError, ConfigLayer, LogFormat, MissedRuns};
-pub use error::{CodeProblem, Error, FieldError, Result};
+pub use error::{CodeProblem, Error, FieldError, Result, WorkflowProblem};
 pub use probe::{HealthReport, Probe, ProbeFuture, ProbeReport};

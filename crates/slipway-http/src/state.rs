@@ -8,6 +8,7 @@ use slipway_agents::Agents;
 use slipway_core::Probe;
 use slipway_core::config::{IpNet, RateLimitConfig};
 use slipway_engine::Engine;
+use slipway_factory::Factory;
 use slipway_identity::{Identity, RateLimiter};
 use slipway_llm::Llm;
 use slipway_ops::{HostSampler, Tasks};
@@ -52,6 +53,8 @@ pub struct AppParts {
     pub tasks: Tasks,
     /// Agent work: development tasks, workflows, diet plans, gate statistics.
     pub agents: Agents,
+    /// ResoftAI's software factory: projects, their runs and files, templates.
+    pub factory: Factory,
     /// This host's CPU and memory use.
     pub host: HostSampler,
     /// This node's HTTP figures (fed by the middleware).

@@ -6,6 +6,7 @@
 pub mod agents;
 mod db;
 mod error;
+pub mod factory;
 pub mod identity;
 pub mod jobs;
 pub mod llm;

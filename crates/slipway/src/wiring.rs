@@ -7,6 +7,8 @@ use anyhow::Context;
 use slipway_agents::Agents;
 use slipway_core::{Config, Probe};
 use slipway_engine::{CommandExecutor, Engine, EngineSettings};
+use slipway_factory::{Factory, ProjectFiles};
+use slipway_files::BlobStore;
 use slipway_http::middleware::HttpStats;
 use slipway_http::{AppParts, AppState, HttpSettings, Limits, NodeInfo};
 use slipway_identity::{Identity, Mailer, RateLimiter};
@@ -59,11 +61,19 @@ pub async fn llm(config: &Config, db: &Db) -> anyhow::Result<Llm> {
     Llm::new(db.clone(), settings, sealer).await.context("cannot start the LLM runtime")
 }
 
+/// Project files on the configured file store (`files_url`, `max_upload_bytes`).
+pub fn project_files(config: &Config, db: &Db) -> anyhow::Result<ProjectFiles> {
+    let blobs = BlobStore::from_config(config).context("cannot open the file store")?;
+    Ok(ProjectFiles::new(db.clone(), blobs, config.files.max_upload_bytes))
+}
+
 /// Starts this node's job engine (workers, scheduler, maintenance) with every executor Slipway has.
 pub async fn start_engine(config: &Config, db: Db, llm: &Llm) -> anyhow::Result<Engine> {
     let runtime = slipway_agents::Runtime { llm: llm.clone(), db: db.clone() };
+    let files = project_files(config, &db)?;
     let builder = Engine::builder(db, EngineSettings::from_config(config)).executor(CommandExecutor::new());
-    let engine = slipway_agents::register(builder, &runtime).start().await.context("cannot start the job engine")?;
+    let builder = slipway_factory::register(slipway_agents::register(builder, &runtime), &runtime, &files);
+    let engine = builder.start().await.context("cannot start the job engine")?;
     Ok(engine)
 }
 
@@ -88,6 +98,7 @@ pub async fn app_state(config: &Config, db: Db, engine: Engine, llm: Llm) -> any
         identity,
         tasks: Tasks::new(engine.clone()),
         agents: Agents::new(engine.clone(), llm.clone(), db.clone()),
+        factory: Factory::new(engine.clone(), llm.clone(), db.clone(), project_files(config, &db)?),
         host: HostSampler::default(),
         http_stats: HttpStats::default(),
         engine,

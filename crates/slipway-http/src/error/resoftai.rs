@@ -2,7 +2,7 @@
 //! `detail: [{loc, msg, type}]` with 422.
 
 use serde_json::json;
-use slipway_core::{Error, FieldError};
+use slipway_core::{Error, FieldError, WorkflowProblem};
 
 use super::{Body, ErrorContext};
 use crate::lang::Lang;
@@ -26,6 +26,13 @@ fn code(err: &Error) -> &'static str {
         Error::RouteNotFound | Error::NotFound(_) => "NOT_FOUND",
         // Appendix D: LLM_001 "LLM API调用失败", LLM_002 "LLM配置无效".
         Error::InvalidConfiguration(_) => "LLM_002",
+        // Appendix D: PROJ_001–003, FILE_001–002, WORKFLOW_001.
+        Error::ProjectNotFound(_) => "PROJ_001",
+        Error::Workflow(WorkflowProblem::AlreadyRunning) => "PROJ_002",
+        Error::QuotaExceeded(_) => "PROJ_003",
+        Error::PayloadTooLarge { .. } => "FILE_001",
+        Error::UnsupportedFileType(_) => "FILE_002",
+        Error::Workflow(_) => "WORKFLOW_001",
         e if slipway_llm::is_llm_failure(e) => "LLM_001",
         other => other.code(),
     }

@@ -78,6 +78,8 @@ pub struct Setup {
     pub llm: slipway_llm::LlmSettings,
     /// The command sandbox (`None`: detected on this machine).
     pub sandbox: Option<slipway_engine::SandboxAvailability>,
+    /// The largest project file accepted, bytes.
+    pub max_upload_bytes: u64,
 }
 
 impl Default for Setup {
@@ -92,6 +94,7 @@ impl Default for Setup {
                 ..slipway_llm::LlmSettings::default()
             },
             sandbox: None,
+            max_upload_bytes: 8 * 1024 * 1024,
         }
     }
 }
@@ -113,7 +116,10 @@ pub async fn state_with(db: Db, setup: Setup) -> (AppState, tempfile::TempDir) {
     if let Some(sandbox) = setup.sandbox {
         builder = builder.sandbox(sandbox);
     }
-    let engine = slipway_agents::register(builder, &runtime).start().await.expect("engine");
+    let blobs = slipway_files::BlobStore::open(None, dir.path()).expect("file store");
+    let files = slipway_factory::ProjectFiles::new(db.clone(), blobs, setup.max_upload_bytes);
+    let builder = slipway_factory::register(slipway_agents::register(builder, &runtime), &runtime, &files);
+    let engine = builder.start().await.expect("engine");
     let state = AppState::new(AppParts {
         node: NodeInfo {
             version: "test",
@@ -126,6 +132,7 @@ pub async fn state_with(db: Db, setup: Setup) -> (AppState, tempfile::TempDir) {
         identity,
         tasks: Tasks::new(engine.clone()),
         agents: slipway_agents::Agents::new(engine.clone(), llm.clone(), db.clone()),
+        factory: slipway_factory::Factory::new(engine.clone(), llm.clone(), db.clone(), files),
         host: slipway_ops::HostSampler::default(),
         http_stats: slipway_http::middleware::HttpStats::default(),
         engine,

@@ -1,7 +1,7 @@
 //! ResoftAI's (`001`) message table: every text the document gives, in success and error bodies, with its
 //! English. Where the document attaches a text to an error, `detail` carries exactly that text.
 
-use slipway_core::{Error, FieldError};
+use slipway_core::{Error, FieldError, WorkflowProblem};
 
 pub use crate::surfaces::shared::messages::Msg;
 
@@ -49,6 +49,28 @@ pub const UNAVAILABLE: Msg = Msg::new("unavailable", "服务暂时不可用", "T
 pub const INVALID_EMAIL: Msg =
     Msg::new("invalid_email", "value is not a valid email address", "value is not a valid email address");
 
+/// 404 `PROJ_001` (appendix D).
+pub const PROJECT_NOT_FOUND: Msg = Msg::new("project_not_found", "项目不存在", "Project not found");
+/// 400 `PROJ_002` (appendix D; `POST /api/projects/{id}/execute` "项目已在运行").
+pub const PROJECT_RUNNING: Msg = Msg::new("project_running", "项目已在运行", "The project is already running");
+/// 403 `PROJ_003` (appendix D; `POST /api/projects` "配额已满").
+pub const QUOTA_FULL: Msg = Msg::new("quota_full", "配额已满", "Quota exceeded");
+/// 413 `FILE_001` (`POST /api/files` "文件超过最大限制").
+pub const FILE_TOO_LARGE: Msg = Msg::new("file_too_large", "文件超过最大限制", "The file exceeds the maximum size");
+/// 400 `FILE_002` (appendix D "文件类型不支持").
+pub const FILE_TYPE: Msg = Msg::new("file_type", "文件类型不支持", "The file type is not supported");
+/// 400 `WORKFLOW_001` for `PUT /api/projects/{id}` on a project that ran ("只能更新状态为 pending 的项目").
+pub const NOT_PENDING: Msg =
+    Msg::new("not_pending", "只能更新状态为 pending 的项目", "Only projects in status pending can be updated");
+/// 400 `WORKFLOW_001` for deleting a running project.
+pub const STOP_FIRST: Msg =
+    Msg::new("stop_first", "项目正在运行，请先停止工作流", "The project is running; stop its workflow first");
+/// 400 `WORKFLOW_001` for stopping a project that is not running.
+pub const NOT_RUNNING: Msg = Msg::new("not_running", "工作流未在运行", "The workflow is not running");
+/// 400 `WORKFLOW_001` for resuming without a checkpoint.
+pub const NOTHING_TO_RESUME: Msg =
+    Msg::new("nothing_to_resume", "没有可恢复的检查点", "There is no checkpoint to resume from");
+
 /// ResoftAI's table.
 pub const ALL: &[Msg] = &[
     PASSWORD_CHANGED,
@@ -68,12 +90,30 @@ pub const ALL: &[Msg] = &[
     INTERNAL,
     UNAVAILABLE,
     INVALID_EMAIL,
+    PROJECT_NOT_FOUND,
+    PROJECT_RUNNING,
+    QUOTA_FULL,
+    FILE_TOO_LARGE,
+    FILE_TYPE,
+    NOT_PENDING,
+    STOP_FIRST,
+    NOT_RUNNING,
+    NOTHING_TO_RESUME,
 ];
 
 /// The text `detail` carries for `err`, when the document gives one.
 pub fn for_error(err: &Error) -> Option<Msg> {
     Some(match err {
         Error::UserExists { .. } => USER_EXISTS,
+        Error::ProjectNotFound(_) => PROJECT_NOT_FOUND,
+        Error::Workflow(WorkflowProblem::AlreadyRunning) => PROJECT_RUNNING,
+        Error::Workflow(WorkflowProblem::NotPending) => NOT_PENDING,
+        Error::Workflow(WorkflowProblem::Running) => STOP_FIRST,
+        Error::Workflow(WorkflowProblem::NotRunning) => NOT_RUNNING,
+        Error::Workflow(WorkflowProblem::NothingToResume) => NOTHING_TO_RESUME,
+        Error::QuotaExceeded(_) => QUOTA_FULL,
+        Error::PayloadTooLarge { .. } => FILE_TOO_LARGE,
+        Error::UnsupportedFileType(_) => FILE_TYPE,
         Error::InvalidCredentials => INVALID_CREDENTIALS,
         Error::AccountInactive => ACCOUNT_DISABLED,
         Error::InvalidOldPassword => WRONG_CURRENT_PASSWORD,
