@@ -8,10 +8,14 @@
 //! `running` after its node died. Who may see a project is one rule ([`Factory::project_for`]).
 
 pub mod access;
+pub mod activities;
 pub mod config;
+pub mod deliverables;
 pub mod files;
+pub mod projects;
 pub mod quota;
 pub mod run;
+pub mod runs;
 pub mod stages;
 
 use std::sync::Arc;
@@ -22,9 +26,14 @@ use slipway_llm::Llm;
 use slipway_store::Db;
 
 pub use config::{ExecutionStrategy, ProjectConfig};
+pub use deliverables::Deliverables;
 pub use files::ProjectFiles;
-pub use quota::{ProjectQuota, Unlimited};
-pub use slipway_store::factory::{FileRecord, FileVersionRecord, ProjectRecord, ProjectStatus, RunRecord};
+pub use projects::{ProjectDetail, ProjectRequest, ProjectUpdate};
+pub use quota::{ProjectQuota, QuotaAction, Unlimited};
+pub use runs::{RunStarted, RunStopped};
+pub use slipway_store::factory::{
+    FileRecord, FileVersionRecord, ProjectActivity, ProjectRecord, ProjectStatus, RunRecord,
+};
 pub use stages::Stage;
 
 /// The factory's services for the surfaces.

@@ -20,6 +20,29 @@ fn is_json_content_type(ct: &str) -> bool {
     essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
+/// A JSON body that may be left out: no body (or only white space) is `None`; a body that is there must
+/// parse, with the errors of [`ApiJson`].
+#[derive(Debug, Clone)]
+pub struct MaybeJson<T>(pub Option<T>);
+
+/// The body's bytes within the route's limit, after checking a declared content type is JSON.
+async fn json_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
+        let ct = ct.to_str().unwrap_or("");
+        if !is_json_content_type(ct) {
+            return Err(Error::UnsupportedMediaType(format!("expected application/json, got {ct:?}")).into());
+        }
+    }
+    let limit = req.extensions().get::<BodyLimit>().map_or(0, |l| l.0);
+    Ok(Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Error::PayloadTooLarge { limit_bytes: limit }
+        } else {
+            Error::MalformedRequest(rejection.body_text())
+        }
+    })?)
+}
+
 impl<T, S> FromRequest<S> for ApiJson<T>
 where
     T: DeserializeOwned,
@@ -28,21 +51,24 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
-            let ct = ct.to_str().unwrap_or("");
-            if !is_json_content_type(ct) {
-                return Err(Error::UnsupportedMediaType(format!("expected application/json, got {ct:?}")).into());
-            }
-        }
-        let limit = req.extensions().get::<BodyLimit>().map_or(0, |l| l.0);
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                Error::PayloadTooLarge { limit_bytes: limit }
-            } else {
-                Error::MalformedRequest(rejection.body_text())
-            }
-        })?;
+        let bytes = json_bytes(req, state).await?;
         Ok(Self(parse_json(&bytes)?))
+    }
+}
+
+impl<T, S> FromRequest<S> for MaybeJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = json_bytes(req, state).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self(None));
+        }
+        Ok(Self(Some(parse_json(&bytes)?)))
     }
 }
 

@@ -12,7 +12,7 @@ mod urlencoded;
 pub use auth::{BearerToken, CurrentUser, MaybeUser, StreamUser, bearer_token_of, stream_token};
 pub use client::{ClientMeta, client_ip, peer_ip};
 pub use form::{JsonOrForm, OptionalBody};
-pub use json::{ApiJson, parse_json};
+pub use json::{ApiJson, MaybeJson, parse_json};
 pub use nul::{NUL_KIND, pairs_value, refuse_nul};
 pub use query::{ApiQuery, PathId, id_or_not_found};
 pub use urlencoded::parse_urlencoded;

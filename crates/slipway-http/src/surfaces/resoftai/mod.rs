@@ -1,9 +1,13 @@
 //! ResoftAI (`001`): `http://localhost:8000/api`, FastAPI-style bodies.
 
+mod activities;
+mod activity_views;
 mod auth;
 pub mod docs;
 mod llm_configs;
 pub mod messages;
+mod project_views;
+mod projects;
 pub mod views;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -18,4 +22,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(llm_configs::create, llm_configs::list))
         .routes(routes!(llm_configs::update, llm_configs::delete))
         .routes(routes!(llm_configs::test))
+        .routes(routes!(projects::create, projects::list))
+        .routes(routes!(projects::get, projects::update, projects::delete))
+        .routes(routes!(projects::execute))
+        .routes(routes!(projects::stop))
+        .routes(routes!(projects::resume))
+        .routes(routes!(activities::list))
+        .routes(routes!(activities::get))
 }
