@@ -17,6 +17,7 @@ pub mod quota;
 pub mod run;
 pub mod runs;
 pub mod stages;
+pub mod watch;
 
 use std::sync::Arc;
 
@@ -35,6 +36,7 @@ pub use slipway_store::factory::{
     FileRecord, FileVersionRecord, ProjectActivity, ProjectRecord, ProjectStatus, RunRecord,
 };
 pub use stages::Stage;
+pub use watch::{RunStarts, Watched};
 
 /// The factory's services for the surfaces.
 #[derive(Clone)]
@@ -44,6 +46,7 @@ pub struct Factory {
     db: Db,
     files: ProjectFiles,
     quota: Arc<dyn ProjectQuota>,
+    run_starts: RunStarts,
 }
 
 impl std::fmt::Debug for Factory {
@@ -55,7 +58,7 @@ impl std::fmt::Debug for Factory {
 impl Factory {
     /// The factory over an engine that has its executor registered (see [`register`]).
     pub fn new(engine: Engine, llm: Llm, db: Db, files: ProjectFiles) -> Self {
-        Self { engine, llm, db, files, quota: Arc::new(Unlimited) }
+        Self { engine, llm, db, files, quota: Arc::new(Unlimited), run_starts: RunStarts::default() }
     }
 
     /// The same factory with a quota check before every new project and run.

@@ -129,6 +129,7 @@ impl Factory {
             let _ = self.engine.cancel(principal, job.id).await;
             return Err(Error::Workflow(WorkflowProblem::AlreadyRunning));
         }
+        self.run_starts.notify(project.id);
         let done = resume.unwrap_or_default();
         let current_stage = Stage::ALL.into_iter().find(|s| !done.has(*s)).unwrap_or(Stage::RequirementsAnalysis);
         Ok(RunStarted {

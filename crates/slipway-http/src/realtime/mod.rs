@@ -2,6 +2,7 @@
 //! None keeps state of its own: each is a subscription to the engine's log (replay from a sequence number, then
 //! live), so a client that reconnects with the last sequence it saw loses nothing.
 
+pub mod project_events;
 pub mod socketio;
 pub mod sse;
 pub mod ws;

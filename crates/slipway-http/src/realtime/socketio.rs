@@ -1,7 +1,10 @@
 //! Socket.IO (socket.io-client v4, python-socketio): authenticated by the access token in the connect
 //! payload (`auth: {token}`), the `token` query parameter or the `Authorization` header. A client emits
 //! `subscribe_job {job_id, after?}` and receives `job_event` messages, having joined the room `job:<id>`;
-//! `unsubscribe_job {job_id}` stops them. Failures come back as `error {job_id, message}`.
+//! `unsubscribe_job {job_id}` stops them. ResoftAI's `subscribe_project {project_id}` (its owner, or an
+//! administrator) sends the project's current state as `project_update`, then the events of its runs as they
+//! happen (see [`super::project_events`]), the next run's too, until `unsubscribe_project {project_id}`.
+//! Failures come back as `error {job_id | project_id, message}`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -19,21 +22,25 @@ use socketioxide::{SendError, SocketError};
 use tokio::task::AbortHandle;
 
 use super::event_json;
+use super::project_events::ProjectView;
 use crate::state::AppState;
 
 /// How long to wait before retrying an emit into a full socket buffer.
 const FULL_BACKOFF: Duration = Duration::from_millis(20);
 
-/// The live subscriptions of one socket, by job id.
+/// How often a follower of a project looks for a run started on another node.
+const RECHECK: Duration = Duration::from_secs(5);
+
+/// The live subscriptions of one socket, by room (`job:<id>`, `project:<id>`).
 #[derive(Clone, Default)]
-struct Subscriptions(Arc<Mutex<HashMap<i64, AbortHandle>>>);
+struct Subscriptions(Arc<Mutex<HashMap<String, AbortHandle>>>);
 
 impl Subscriptions {
-    fn replace(&self, job_id: i64, task: Option<AbortHandle>) {
+    fn replace(&self, room: String, task: Option<AbortHandle>) {
         let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(old) = match task {
-            Some(t) => map.insert(job_id, t),
-            None => map.remove(&job_id),
+            Some(t) => map.insert(room, t),
+            None => map.remove(&room),
         } {
             old.abort();
         }
@@ -103,7 +110,7 @@ async fn subscribe(s: SocketRef, TryData(req): TryData<SubscribeJob>, State(app)
         }
     };
     let room = format!("job:{}", req.job_id);
-    s.join(room);
+    s.join(room.clone());
     let socket = s.clone();
     let task = tokio::spawn(async move {
         while let Some(item) = events.next().await {
@@ -116,7 +123,7 @@ async fn subscribe(s: SocketRef, TryData(req): TryData<SubscribeJob>, State(app)
             }
         }
     });
-    subs.replace(req.job_id, Some(task.abort_handle()));
+    subs.replace(room, Some(task.abort_handle()));
 }
 
 /// Emits one message, waiting while the socket's buffer is full (a slow client, a long-poll in between);
@@ -132,15 +139,105 @@ async fn emit_patiently(socket: &SocketRef, event: &str, data: &Value) -> bool {
 }
 
 async fn unsubscribe(s: SocketRef, Data(req): Data<UnsubscribeJob>) {
+    leave(&s, format!("job:{}", req.job_id));
+}
+
+fn leave(s: &SocketRef, room: String) {
     if let Some(subs) = s.extensions.get::<Subscriptions>() {
-        subs.replace(req.job_id, None);
+        subs.replace(room.clone(), None);
     }
-    s.leave(format!("job:{}", req.job_id));
+    s.leave(room);
+}
+
+#[derive(Debug, Deserialize)]
+struct ProjectRef {
+    project_id: i64,
+}
+
+async fn subscribe_project(s: SocketRef, TryData(req): TryData<ProjectRef>, State(app): State<AppState>) {
+    let req = match req {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = s.emit("error", &json!({"message": format!("subscribe_project needs {{project_id}}: {e}")}));
+            return;
+        }
+    };
+    let (Some(principal), Some(subs)) = (s.extensions.get::<Principal>(), s.extensions.get::<Subscriptions>()) else {
+        return;
+    };
+    // Refused at once (another user's project, none at all), before joining anything.
+    if let Err(e) = app.factory.project_for(&principal, req.project_id).await {
+        let _ = s.emit("error", &json!({"project_id": req.project_id, "message": e.public_message()}));
+        return;
+    }
+    let room = format!("project:{}", req.project_id);
+    s.join(room.clone());
+    let task = tokio::spawn(follow_project(s.clone(), app, principal, req.project_id));
+    subs.replace(room, Some(task.abort_handle()));
+}
+
+async fn unsubscribe_project(s: SocketRef, TryData(req): TryData<ProjectRef>) {
+    if let Ok(req) = req {
+        leave(&s, format!("project:{}", req.project_id));
+    }
+}
+
+/// Sends the project's state, then its runs' events, run after run, while the socket lasts.
+async fn follow_project(socket: SocketRef, app: AppState, principal: Principal, project_id: i64) {
+    let mut starts = app.factory.run_starts().receiver();
+    loop {
+        let watched = match app.factory.watch_project(&principal, project_id).await {
+            Ok(w) => w,
+            Err(e) => {
+                let _ = socket.emit("error", &json!({"project_id": project_id, "message": e.public_message()}));
+                return;
+            }
+        };
+        let run = watched.project.run_job_id;
+        let mut view = ProjectView::new(&watched.project);
+        if !emit_patiently(&socket, "project_update", &view.update()).await {
+            return;
+        }
+        if let Some(mut events) = watched.events {
+            while let Some(item) = events.next().await {
+                let messages = match item {
+                    Ok(e) => view.apply(&e),
+                    Err(e) => vec![("error", json!({"project_id": project_id, "message": e.public_message()}))],
+                };
+                for (name, data) in messages {
+                    if !emit_patiently(&socket, name, &data).await {
+                        return;
+                    }
+                }
+            }
+        }
+        // The run ended (or there was none): wait for the next one, announced here or seen on a look.
+        loop {
+            tokio::select! {
+                started = starts.recv() => match started {
+                    Ok(id) if id != project_id => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                    _ => {}
+                },
+                () = tokio::time::sleep(RECHECK) => {}
+            }
+            match app.factory.project_for(&principal, project_id).await {
+                Ok(p) if p.run_job_id != run => break,
+                Ok(_) => {}
+                Err(e) => {
+                    let _ = socket.emit("error", &json!({"project_id": project_id, "message": e.public_message()}));
+                    return;
+                }
+            }
+        }
+    }
 }
 
 async fn on_connect(s: SocketRef) {
     s.on("subscribe_job", subscribe);
     s.on("unsubscribe_job", unsubscribe);
+    s.on("subscribe_project", subscribe_project);
+    s.on("unsubscribe_project", unsubscribe_project);
     s.on_disconnect(async |s: SocketRef| {
         if let Some(subs) = s.extensions.get::<Subscriptions>() {
             subs.abort_all();
