@@ -31,7 +31,7 @@ pub fn router(state: AppState) -> Router {
     let (routes, mut api) = openapi::api_router().split_for_parts();
     openapi::finish(&mut api);
     let app = routes
-        .merge(surfaces::resoftai::docs::docs_ui(api))
+        .merge(surfaces::resoftai::docs::docs_routes(api))
         .fallback(route_not_found)
         .layer(realtime::socketio::layer(state.clone()));
     let app = middleware::limit_bodies(app, state.http.body_limit)

@@ -1,9 +1,13 @@
 //! The interactive documentation ResoftAI documents at `/docs`, and the OpenAPI document behind it.
 
+use axum::Router;
+use axum::body::Bytes;
+use axum::http::header;
+use axum::routing::get;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder};
 use utoipa::openapi::schema::{Object, Type};
 use utoipa::openapi::{Content, OpenApi, ResponseBuilder};
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
 /// Where the interactive documentation lives (ResoftAI documents `/docs`).
 pub const DOCS_PATH: &str = "/docs";
@@ -36,7 +40,15 @@ pub fn describe_docs_routes(api: &mut OpenApi) {
     api.paths.add_path_operation(OPENAPI_PATH, vec![HttpMethod::Get], spec);
 }
 
-/// The Swagger UI page and the OpenAPI document, with every asset embedded in the binary.
-pub fn docs_ui(api: OpenApi) -> SwaggerUi {
-    SwaggerUi::new(DOCS_PATH).url(OPENAPI_PATH, api)
+/// The Swagger UI page (every asset embedded in the binary) and the OpenAPI document. The document is
+/// serialized once and served from those bytes: the typed document it came from (several times their size in
+/// memory) is dropped.
+pub fn docs_routes<S: Clone + Send + Sync + 'static>(api: OpenApi) -> Router<S> {
+    let spec = Bytes::from(serde_json::to_vec(&api).unwrap_or_default());
+    drop(api);
+    let serve = move || {
+        let spec = spec.clone();
+        async move { ([(header::CONTENT_TYPE, "application/json")], spec) }
+    };
+    Router::new().route(OPENAPI_PATH, get(serve)).merge(SwaggerUi::new(DOCS_PATH).config(Config::from(OPENAPI_PATH)))
 }
