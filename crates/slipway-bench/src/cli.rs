@@ -26,6 +26,8 @@ pub enum Command {
     Engine(EngineArgs),
     /// Measure what the LLM runtime adds to each call beyond the provider's own time, against a mock provider.
     Llm(LlmArgs),
+    /// Measure the software factory: file throughput and memory, project ZIPs, run overhead, resume after a kill.
+    Factory(FactoryArgs),
     /// Internal: run one server in this process and print `LISTENING ADDR` once it accepts connections.
     #[command(name = "__serve", hide = true)]
     Serve(ServeArgs),
@@ -127,6 +129,32 @@ pub struct LlmArgs {
     /// Print one JSON object instead of the table.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Flags of `slipway-bench factory`.
+#[derive(Debug, Args)]
+pub struct FactoryArgs {
+    /// Scenarios to run, in order: `files`, `zip`. Repeat or separate with commas.
+    #[arg(long, value_name = "NAME", value_delimiter = ',', required = true)]
+    pub scenario: Vec<FactoryScenario>,
+    /// `files`: size of the file uploaded and downloaded, MiB.
+    #[arg(long, value_name = "MIB", default_value = "100", value_parser = clap::value_parser!(u64).range(1..=100))]
+    pub size_mib: u64,
+    /// `zip`: files in the project.
+    #[arg(long, value_name = "N", default_value = "1000", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub files: u32,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A factory benchmark scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FactoryScenario {
+    /// Upload and download throughput of one large file, and the server's memory growth.
+    Files,
+    /// Time to the first byte of a project's ZIP.
+    Zip,
 }
 
 /// An LLM benchmark scenario.

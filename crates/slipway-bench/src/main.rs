@@ -4,6 +4,7 @@
 mod child;
 mod cli;
 mod engine;
+mod factory;
 mod http;
 mod llm;
 mod load;
@@ -57,6 +58,16 @@ fn main() -> ExitCode {
             runtime.block_on(async {
                 tokio::select! {
                     result = llm::run(args, &command) => result,
+                    _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+                }
+            })
+        }
+        Command::Factory(args) => {
+            let argv: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
+            let command = report::command_line(&argv);
+            runtime.block_on(async {
+                tokio::select! {
+                    result = factory::run(args, &command) => result,
                     _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
                 }
             })
