@@ -4,6 +4,8 @@ mod auth;
 pub mod docs;
 mod llm_configs;
 pub mod messages;
+mod template_views;
+mod templates;
 pub mod views;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -18,4 +20,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(llm_configs::create, llm_configs::list))
         .routes(routes!(llm_configs::update, llm_configs::delete))
         .routes(routes!(llm_configs::test))
+        .routes(routes!(templates::list))
+        .routes(routes!(templates::get))
+        .routes(routes!(templates::apply))
 }
