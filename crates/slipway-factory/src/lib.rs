@@ -5,7 +5,8 @@
 //! first stage and saved back to them (new versions in the file store) after every stage, before the run's
 //! checkpoint is stored: a run killed mid-stage loses at most that stage, and a resumed or retried run carries
 //! on from the checkpoint. The project's status is read from its latest run's job, so it never stays
-//! `running` after its node died. Who may see a project is one rule ([`Factory::project_for`]).
+//! `running` after its node died. Who may see a project is one rule ([`Factory::project_for`]). Project
+//! templates ([`templates`]) render a starting point into a project's files.
 
 pub mod access;
 pub mod activities;
@@ -17,6 +18,7 @@ pub mod quota;
 pub mod run;
 pub mod runs;
 pub mod stages;
+pub mod templates;
 pub mod watch;
 
 use std::sync::Arc;

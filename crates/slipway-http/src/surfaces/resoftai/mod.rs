@@ -8,6 +8,8 @@ mod llm_configs;
 pub mod messages;
 mod project_views;
 mod projects;
+mod template_views;
+mod templates;
 pub mod views;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -29,4 +31,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(projects::resume))
         .routes(routes!(activities::list))
         .routes(routes!(activities::get))
+        .routes(routes!(templates::list))
+        .routes(routes!(templates::get))
+        .routes(routes!(templates::apply))
 }

@@ -1,0 +1,1 @@
+# The tests of {{ package_name }} (unittest: `python -m unittest`).
