@@ -12,9 +12,9 @@
 //! The end of the run is the engine's final `status` event (the realtime views turn it into
 //! `workflow_completed` / `workflow_failed`).
 //!
-//! The files: [`executor`] (an attempt's start), [`attempt`] (the stages as the plan allows, the output),
-//! [`plan`] (the strategies), [`stage`] (one stage to its stored end), [`prompts`] (roles and tasks),
-//! [`testing`] and [`test_report`] (tests run for real and read), [`review`], [`completion`].
+//! The files: `executor` (an attempt's start), `attempt` (the stages as the plan allows, the output), `plan`
+//! (the strategies), `stage` (one stage to its stored end), `prompts` (roles and tasks), `testing` and
+//! `test_report` (tests run for real and read), `review`, `completion`.
 
 mod attempt;
 mod checkpoint;
