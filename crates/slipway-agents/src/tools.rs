@@ -1,7 +1,8 @@
 //! The tools an agent may call: files in the workspace, commands (for users allowed to run them), and
 //! structured-output tools. Tool failures are answers to the model, not errors of the job.
 
-use std::sync::Arc;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -45,12 +46,19 @@ pub struct ToolSet {
     files: bool,
     commands: bool,
     structured: Vec<Arc<StructuredTool>>,
+    written: Arc<Mutex<BTreeSet<String>>>,
 }
 
 impl ToolSet {
     /// No tools yet, in `workspace`.
     pub fn new(workspace: Workspace) -> Self {
-        Self { workspace, files: false, commands: false, structured: Vec::new() }
+        Self { workspace, files: false, commands: false, structured: Vec::new(), written: Arc::default() }
+    }
+
+    /// The paths `write_file` wrote through this tool set (or a clone of it), relative to the workspace with
+    /// `/` separators, sorted; so work done side by side in one workspace can be told apart.
+    pub fn written(&self) -> Vec<String> {
+        self.written.lock().unwrap_or_else(PoisonError::into_inner).iter().cloned().collect()
     }
 
     /// Adds `read_file`, `write_file` and `list_files`.
@@ -121,7 +129,10 @@ impl ToolSet {
             },
             "write_file" if self.files => match (arg("path"), arg("content")) {
                 (Some(path), Some(content)) => match self.workspace.write(path, content).await {
-                    Ok(n) => ToolOutcome::ok(format!("wrote {n} bytes to {path}")),
+                    Ok(n) => {
+                        self.note_written(path);
+                        ToolOutcome::ok(format!("wrote {n} bytes to {path}"))
+                    }
                     Err(e) => ToolOutcome::failed(e),
                 },
                 _ => ToolOutcome::failed("write_file needs {path, content}"),
@@ -175,6 +186,15 @@ impl ToolSet {
     }
 }
 
+impl ToolSet {
+    fn note_written(&self, path: &str) {
+        let Ok(abs) = self.workspace.resolve(path) else { return };
+        let Ok(rel) = abs.strip_prefix(self.workspace.root()) else { return };
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        self.written.lock().unwrap_or_else(PoisonError::into_inner).insert(rel);
+    }
+}
+
 fn spec(name: &str, description: &str, parameters: Value) -> ToolSpec {
     ToolSpec { name: name.into(), description: description.into(), parameters }
 }
@@ -198,6 +218,10 @@ mod tests {
         assert!(w.ok, "{}", w.content);
         let r = tools.call(&call("read_file", json!({"path": "a.txt"})), &never).await;
         assert_eq!(r.content, "hello");
+        let nested = tools.call(&call("write_file", json!({"path": "./docs//b.md", "content": "b"})), &never).await;
+        assert!(nested.ok, "{}", nested.content);
+        assert_eq!(tools.written(), ["a.txt", "docs/b.md"]);
+        std::fs::remove_file(dir.path().join("docs/b.md")).unwrap();
         let l = tools.call(&call("list_files", json!({})), &never).await;
         assert_eq!(l.content, "a.txt (5 bytes)");
         let denied = tools.call(&call("run_command", json!({"command": "touch pwned"})), &never).await;

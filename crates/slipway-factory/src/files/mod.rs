@@ -6,4 +6,4 @@ mod paths;
 mod project_files;
 
 pub use paths::{CATEGORIES, is_category, normalize_path};
-pub use project_files::{Captured, ProjectFiles};
+pub use project_files::{Captured, ProjectFiles, is_tool_output};

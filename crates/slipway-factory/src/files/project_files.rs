@@ -20,6 +20,12 @@ const SKIPPED_DIRS: [&str; 9] =
 /// The most files one capture takes from a workspace.
 pub const MAX_CAPTURED: usize = 5000;
 
+/// Whether `path` (relative, `/`-separated) lies under build output or tool state (`.git`, `node_modules`,
+/// `__pycache__` …): never a project file.
+pub fn is_tool_output(path: &str) -> bool {
+    path.split('/').rev().skip(1).any(|dir| SKIPPED_DIRS.contains(&dir))
+}
+
 /// What a capture wrote.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Captured {
@@ -186,6 +192,54 @@ impl ProjectFiles {
         Ok(Captured { written, unchanged, skipped })
     }
 
+    /// Like [`Self::capture`], but only for `paths` of `dir` (relative, `/`-separated): what one piece of work
+    /// wrote while others worked in the same directory. Paths that are missing, not regular files, outside the
+    /// project, build output or larger than the limit are named in `skipped`.
+    pub async fn capture_paths(
+        &self,
+        project_id: i64,
+        dir: &Path,
+        paths: &[String],
+        category: &str,
+        created_by: Option<i64>,
+    ) -> Result<Captured, Error> {
+        let stored: HashMap<String, String> =
+            self.db.project_files(project_id).await?.into_iter().map(|f| (f.path, f.sha256)).collect();
+        let mut out = Captured::default();
+        for path in paths {
+            let rel = match super::normalize_path(path, "path") {
+                Ok(rel) if !is_tool_output(&rel) => rel,
+                _ => {
+                    out.skipped.push(path.clone());
+                    continue;
+                }
+            };
+            let abs = dir.join(&rel);
+            match tokio::fs::symlink_metadata(&abs).await {
+                Ok(meta) if meta.is_file() && meta.len() <= self.max_bytes => {}
+                _ => {
+                    out.skipped.push(rel);
+                    continue;
+                }
+            }
+            let content = tokio::fs::read(&abs).await.map_err(io)?;
+            if stored.get(&rel).map(String::as_str) == Some(hex_sha256(&content).as_str()) {
+                out.unchanged += 1;
+                continue;
+            }
+            let (file, written) =
+                self.write_bytes(project_id, &rel, category, Bytes::from(content), created_by).await?;
+            if written {
+                out.written.push(file);
+            } else {
+                out.unchanged += 1;
+            }
+        }
+        out.written.sort_by(|a, b| a.path.cmp(&b.path));
+        out.skipped.sort();
+        Ok(out)
+    }
+
     /// Removes the blobs of `digests` that no version uses any more (after files or projects were deleted).
     /// Failures are logged: a blob left behind costs space, never correctness.
     pub async fn release(&self, digests: &[String]) {
@@ -246,4 +300,16 @@ fn walk(root: &Path, max: u64) -> (Vec<(String, PathBuf)>, Vec<String>) {
         }
     }
     (found, skipped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tool_output_is_told_by_its_directories() {
+        assert!(is_tool_output("tests/__pycache__/test_calc.cpython-311.pyc"));
+        assert!(is_tool_output("web/node_modules/react/index.js"));
+        assert!(!is_tool_output("src/target.py") && !is_tool_output("node_modules") && !is_tool_output("docs/dist.md"));
+    }
 }

@@ -5,7 +5,9 @@
 //! Routing is by path: `…/chat/completions` is OpenAI, `…/messages` is Anthropic, `…:generateContent` and
 //! `…:streamGenerateContent` are Gemini; anything else is a 404. A request streams when its body says
 //! `"stream": true` (or it is Gemini's streaming path). When the script is empty the mock answers
-//! `echo: <the last user message>`, or whatever [`MockProvider::set_default`] set. Usage not scripted is
+//! `echo: <the last user message>`, or whatever [`MockProvider::set_default`] set. Replies queued with
+//! [`MockProvider::push_for`] go only to requests whose system prompt contains their needle, before the shared
+//! queue, so agents working at the same time each get their own script. Usage not scripted is
 //! (request body characters / 4) prompt tokens and one completion token per word.
 //!
 //! The mock honours tool choice: each request's choice (and offered tools) is parsed from the protocol's own
@@ -16,6 +18,7 @@
 mod choice;
 mod render;
 mod reply;
+mod routed;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::convert::Infallible;
@@ -74,6 +77,7 @@ impl RecordedRequest {
 
 struct Shared {
     script: Mutex<VecDeque<MockReply>>,
+    routed: Mutex<routed::Routed>,
     fallback: Mutex<Option<MockReply>>,
     requests: Mutex<Vec<RecordedRequest>>,
     seq: AtomicU64,
@@ -110,6 +114,7 @@ impl MockProvider {
         let addr = listener.local_addr().unwrap_or_else(|e| panic!("mock address: {e}"));
         let shared = Arc::new(Shared {
             script: Mutex::new(VecDeque::new()),
+            routed: Mutex::new(routed::Routed::default()),
             fallback: Mutex::new(None),
             requests: Mutex::new(Vec::new()),
             seq: AtomicU64::new(0),
@@ -136,6 +141,26 @@ impl MockProvider {
     /// Queues several replies.
     pub fn push_all(&self, replies: impl IntoIterator<Item = MockReply>) {
         lock(&self.server.shared.script).extend(replies);
+    }
+
+    /// Queues one reply for the next request whose system prompt contains `needle` (an agent's name, say).
+    /// Such replies are used, in order per needle, before the shared queue.
+    pub fn push_for(&self, needle: impl Into<String>, reply: MockReply) {
+        lock(&self.server.shared.routed).push(needle.into(), reply);
+    }
+
+    /// Queues several replies for requests whose system prompt contains `needle`.
+    pub fn push_all_for(&self, needle: impl Into<String>, replies: impl IntoIterator<Item = MockReply>) {
+        let needle = needle.into();
+        let mut routed = lock(&self.server.shared.routed);
+        for reply in replies {
+            routed.push(needle.clone(), reply);
+        }
+    }
+
+    /// Replies still queued for requests whose system prompt contains `needle`.
+    pub fn pending_for(&self, needle: &str) -> usize {
+        lock(&self.server.shared.routed).pending(needle)
     }
 
     /// The reply used when the script is empty (instead of the echo).
@@ -321,8 +346,10 @@ async fn handle(
         service_time: Duration::ZERO,
         seq,
     };
-    let reply = lock(&shared.script)
-        .pop_front()
+    let system = routed::system_text(protocol, &recorded.body);
+    let routed = lock(&shared.routed).pop(&system);
+    let reply = routed
+        .or_else(|| lock(&shared.script).pop_front())
         .or_else(|| lock(&shared.fallback).clone())
         .unwrap_or_else(|| MockReply::text(format!("echo: {}", last_user_text(protocol, &recorded.body))));
     let reply = choice::apply(&recorded.tool_choice, &recorded.tools, reply);

@@ -103,10 +103,16 @@ impl Db {
                     updated_at = $5 WHERE id = $1 AND version = $6 RETURNING *";
         let version = "INSERT INTO file_versions (file_id, version, sha256, size, created_by, restored_from, \
                        created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+        // SQLite takes the write lock at the start: a transaction that reads first and then writes fails at once
+        // with "database is locked" when another writer committed meanwhile (no busy wait can save it).
+        let begin = match self.backend() {
+            crate::Backend::Sqlite => "BEGIN IMMEDIATE",
+            crate::Backend::Postgres => "BEGIN",
+        };
         Ok(on_pool!(self, |pool| {
             // Two writers of one path at once: the loser of the insert or of the version check tries again.
             loop {
-                let mut tx = pool.begin().await?;
+                let mut tx = pool.begin_with(begin).await?;
                 let current: Option<FileRecord> =
                     sqlx::query_as(find).bind(v.project_id).bind(&v.path).fetch_optional(&mut *tx).await?;
                 let written: Option<FileRecord> = match &current {
