@@ -19,6 +19,8 @@ pub mod run;
 pub mod runs;
 pub mod stages;
 pub mod templates;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod watch;
 
 use std::sync::Arc;
