@@ -8,6 +8,7 @@
 //! `running` after its node died. Who may see a project is one rule ([`Factory::project_for`]).
 
 pub mod access;
+pub mod archive;
 pub mod config;
 pub mod files;
 pub mod quota;
@@ -21,6 +22,7 @@ use slipway_engine::{Engine, EngineBuilder};
 use slipway_llm::Llm;
 use slipway_store::Db;
 
+pub use archive::ProjectArchive;
 pub use config::{ExecutionStrategy, ProjectConfig};
 pub use files::ProjectFiles;
 pub use quota::{ProjectQuota, Unlimited};
