@@ -2,8 +2,11 @@
 
 mod auth;
 pub mod docs;
+pub mod file_views;
+pub mod files;
 mod llm_configs;
 pub mod messages;
+mod project_download;
 pub mod views;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -18,4 +21,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(llm_configs::create, llm_configs::list))
         .routes(routes!(llm_configs::update, llm_configs::delete))
         .routes(routes!(llm_configs::test))
+        .routes(routes!(files::upload, files::list))
+        .routes(routes!(files::get, files::update, files::delete))
+        .routes(routes!(files::download))
+        .routes(routes!(files::versions))
+        .routes(routes!(files::restore))
+        .routes(routes!(project_download::download))
 }
