@@ -152,6 +152,30 @@ async fn download_bytes(app: &TestApp, uri: &str, token: &str) -> (Reply, Vec<u8
     (Reply { status, headers, text, rendered: None }, bytes)
 }
 
+/// A replacement form whose file part deletes the file it replaces before its first byte (a delete racing an
+/// update).
+struct DeletingForm {
+    state: slipway_http::AppState,
+    principal: slipway_core::Principal,
+    file_id: i64,
+    sent: bool,
+}
+
+impl slipway_factory::files::UploadForm for DeletingForm {
+    async fn next_part(&mut self) -> Result<Option<slipway_factory::files::FormPart<'_>>, slipway_core::Error> {
+        if std::mem::replace(&mut self.sent, true) {
+            return Ok(None);
+        }
+        let (state, principal, id) = (self.state.clone(), self.principal.clone(), self.file_id);
+        let body = futures_util::stream::once(async move {
+            state.factory.delete_file(&principal, id).await.unwrap();
+            Ok(axum::body::Bytes::from_static(b"late replacement"))
+        });
+        let body = futures_util::StreamExt::boxed(body);
+        Ok(Some(slipway_factory::files::FormPart::File { name: "file".into(), filename: "x.py".into(), body }))
+    }
+}
+
 backend_tests! {
     async fn files_are_uploaded_listed_read_updated_and_deleted(db: Db) {
         let app = TestApp::on(db.clone()).await;
@@ -532,6 +556,19 @@ backend_tests! {
         for name in ["Dockerfile", "Makefile", "LICENSE", ".gitignore", "db/schema.sql", "config.yaml", "data.csv", "Cargo.toml", "spec.pdf"] {
             upload(&app, &ann, p, name, b"allowed").await;
         }
+    }
+
+    async fn an_update_racing_a_delete_does_not_bring_the_file_back(db: Db) {
+        let app = TestApp::on(db.clone()).await;
+        let (ann, _, p) = owner_with_project(&app, &db, "ann").await;
+        let id = upload(&app, &ann, p, "x.py", b"original").await["id"].as_i64().unwrap();
+        let principal = app.state.identity.authenticate(&ann).await.unwrap().principal();
+        let form = DeletingForm { state: app.state.clone(), principal: principal.clone(), file_id: id, sent: false };
+        let err = app.state.factory.replace_file(&principal, id, form).await.unwrap_err();
+        assert!(matches!(err, slipway_core::Error::NotFound(_)), "{err:?}");
+        assert_eq!(app.call("GET", &format!("/api/files?project_id={p}"), Some(&ann)).await.json(), json!([]));
+        assert!(!blob_exists(&app, b"late replacement").await, "the replacement's blob was released");
+        assert_eq!(stored_files(&app), 0);
     }
 
     async fn deleting_removes_the_blobs_no_other_version_uses(db: Db) {

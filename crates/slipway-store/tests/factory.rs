@@ -164,6 +164,32 @@ backend_tests! {
         assert_eq!(shas, digits.iter().map(|d| sha(*d)).collect::<Vec<_>>(), "no write was lost");
     }
 
+    async fn a_next_version_of_a_file_never_creates_one(db: Db) {
+        let ann = user(&db, "ann").await;
+        let p = project(&db, ann, "todo").await;
+        let (file, _) = db.write_file_version(&version(p, "a.py", &sha('a'), 1, Some(ann)), false, now()).await.unwrap();
+        let two = db.add_file_version(file.id, &sha('b'), 2, "text/plain", None, Some(1), now()).await.unwrap().unwrap();
+        assert_eq!((two.id, two.version, two.size, two.mime_type.as_str()), (file.id, 2, 2, "text/plain"));
+        assert_eq!((two.path.as_str(), two.category.as_str(), two.created_by), ("a.py", "code", Some(ann)));
+        let v = db.file_version(file.id, 2).await.unwrap().unwrap();
+        assert_eq!((v.sha256, v.created_by, v.restored_from), (sha('b'), None, Some(1)));
+
+        let writers = (0..6).map(|i| {
+            let db = db.clone();
+            tokio::spawn(async move { db.add_file_version(file.id, &sha('c'), i, "text/plain", None, None, now()).await })
+        });
+        let mut numbers = Vec::new();
+        for w in writers {
+            numbers.push(w.await.unwrap().unwrap().unwrap().version);
+        }
+        numbers.sort_unstable();
+        assert_eq!(numbers, [3, 4, 5, 6, 7, 8], "concurrent writers each got a version");
+
+        db.delete_file(file.id).await.unwrap();
+        assert_eq!(db.add_file_version(file.id, &sha('d'), 1, "text/plain", None, None, now()).await.unwrap(), None);
+        assert!(db.project_files(p).await.unwrap().is_empty(), "a deleted file is not brought back");
+    }
+
     async fn unchanged_content_is_skipped_when_asked(db: Db) {
         let ann = user(&db, "ann").await;
         let p = project(&db, ann, "todo").await;

@@ -5,7 +5,7 @@
 use futures_util::stream::TryStreamExt;
 use slipway_core::{Error, FieldError, Principal};
 use slipway_files::BlobStream;
-use slipway_store::factory::{FileFilter, FileRecord, FileVersionRecord, NewFileVersion};
+use slipway_store::factory::{FileFilter, FileRecord, FileVersionRecord};
 
 use super::paths::{CATEGORIES, is_category};
 use super::types::file_type;
@@ -180,17 +180,13 @@ impl Factory {
         let unknown = || Error::NotFound(format!("version {version} of file {id}"));
         let number = i32::try_from(version).map_err(|_| unknown())?;
         let old = self.db.file_version(file.id, number).await?.ok_or_else(unknown)?;
-        let copy = NewFileVersion {
-            project_id: file.project_id,
-            path: file.path,
-            category: file.category,
-            mime_type: file.mime_type,
-            sha256: old.sha256,
-            size: old.size,
-            created_by: Some(principal.user_id),
-            restored_from: Some(old.version),
-        };
-        let (file, _) = self.db.write_file_version(&copy, false, slipway_core::time::now()).await?;
+        let now = slipway_core::time::now();
+        let by = Some(principal.user_id);
+        let file = self
+            .db
+            .add_file_version(file.id, &old.sha256, old.size, &file.mime_type, by, Some(old.version), now)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("file {id}")))?;
         Ok(Restored { file, restored_from: old.version })
     }
 

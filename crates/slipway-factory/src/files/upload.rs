@@ -58,7 +58,7 @@ impl Factory {
     }
 
     /// Writes the form's `file` as the next version of file `id` (its path, category and type stay); other
-    /// fields are ignored. Another user's file is `NotFound`.
+    /// fields are ignored. Another user's file, or one deleted meanwhile, is `NotFound`.
     pub async fn replace_file<F: UploadForm>(
         &self,
         principal: &Principal,
@@ -154,17 +154,15 @@ impl Factory {
             }
         }
         let blob = blob.ok_or_else(|| missing("file"))?;
-        let version = NewFileVersion {
-            project_id: file.project_id,
-            path: file.path.clone(),
-            category: file.category.clone(),
-            mime_type: kind.mime.to_owned(),
-            sha256: blob.sha256,
-            size: i64::try_from(blob.size).unwrap_or(i64::MAX),
-            created_by: Some(principal.user_id),
-            restored_from: None,
-        };
-        let (written, _) = self.db.write_file_version(&version, false, slipway_core::time::now()).await?;
+        let size = i64::try_from(blob.size).unwrap_or(i64::MAX);
+        let now = slipway_core::time::now();
+        let by = Some(principal.user_id);
+        // A file deleted while its replacement streamed in stays deleted (and the blob is released).
+        let written = self
+            .db
+            .add_file_version(file.id, &blob.sha256, size, kind.mime, by, None, now)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("file {}", file.id)))?;
         *stored = None;
         Ok(written)
     }
