@@ -152,6 +152,23 @@ async fn download_bytes(app: &TestApp, uri: &str, token: &str) -> (Reply, Vec<u8
     (Reply { status, headers, text, rendered: None }, bytes)
 }
 
+/// Asserts that `body` (or, for a list, its first item) has exactly the keys of the schema the OpenAPI
+/// document names for `method template` answering `status`.
+fn assert_documented(method: &str, template: &str, status: u16, body: &Value) {
+    let doc = serde_json::to_value(slipway_http::openapi::document()).unwrap();
+    let schema =
+        &doc["paths"][template][method]["responses"][status.to_string()]["content"]["application/json"]["schema"];
+    let (reference, item) = match schema["items"]["$ref"].as_str() {
+        Some(r) => (r, &body[0]),
+        None => (schema["$ref"].as_str().unwrap_or_else(|| panic!("{method} {template}: {schema}")), body),
+    };
+    let name = reference.trim_start_matches("#/components/schemas/");
+    let props: std::collections::BTreeSet<&str> =
+        doc["components"]["schemas"][name]["properties"].as_object().unwrap().keys().map(String::as_str).collect();
+    let keys: std::collections::BTreeSet<&str> = item.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, props, "{method} {template} answers {name}'s keys");
+}
+
 /// A replacement form whose file part deletes the file it replaces before its first byte (a delete racing an
 /// update).
 struct DeletingForm {
@@ -195,6 +212,7 @@ backend_tests! {
             assert_eq!(f[key], want, "{key}: {f}");
         }
         assert!(f["id"].is_i64() && f["created_at"].as_str().unwrap().ends_with('Z'), "{f}");
+        assert_documented("post", "/api/files", 201, &f);
         let id = f["id"].as_i64().unwrap();
 
         // The file may come before the project; no category: read from the path. Unknown fields are ignored.
@@ -220,6 +238,7 @@ backend_tests! {
             assert!(list[1].get(key).is_some(), "{key}: {list}");
         }
         assert_eq!(list[1]["version"], 2);
+        assert_documented("get", "/api/files", 200, &list);
         let r = app.call("GET", &format!("/api/files?project_id={p}&category=code"), Some(&ann)).await;
         assert_eq!(paths(&r.json()), ["src/main.py"]);
         let r = app.call("GET", &format!("/api/files?project_id={p}&skip=1&limit=1"), Some(&ann)).await;
@@ -233,6 +252,7 @@ backend_tests! {
         assert_eq!((d["content"].as_str(), d["is_binary"].as_bool(), d["version"].as_i64()), (Some("print('hello, world')\n"), Some(false), Some(2)));
         assert_eq!((d["mime_type"].as_str(), d["created_by"].as_i64()), (Some("text/x-python"), Some(ann_id)));
         assert!(d["updated_at"].is_string() && d["created_at"].is_string());
+        assert_documented("get", "/api/files/{file_id}", 200, &d);
 
         let (r, bytes) = download_bytes(&app, &format!("/api/files/{id}/download"), &ann).await;
         assert_eq!(r.status, 200);
@@ -247,6 +267,7 @@ backend_tests! {
         let u = r.json();
         assert_eq!((u["id"].as_i64(), u["filename"].as_str(), u["version"].as_i64(), u["size"].as_u64()), (Some(id), Some("src/main.py"), Some(3), Some(main_v3.len() as u64)));
         assert!(u["updated_at"].is_string() && u["project_id"] == p);
+        assert_documented("put", "/api/files/{file_id}", 200, &u);
 
         let r = app.call("GET", &format!("/api/files/{id}/versions"), Some(&ann)).await;
         assert_eq!(r.status, 200, "{}", r.text);
@@ -255,6 +276,7 @@ backend_tests! {
         assert_eq!(got, [(3, main_v3.len() as u64), (2, main_v2.len() as u64), (1, main_v1.len() as u64)]);
         assert_eq!(versions[0]["created_by"], ann_id);
         assert!(versions[0]["created_at"].as_str().unwrap().ends_with('Z'));
+        assert_documented("get", "/api/files/{file_id}/versions", 200, &versions);
 
         let r = app.call("DELETE", &format!("/api/files/{id}"), Some(&ann)).await;
         assert_eq!((r.status.as_u16(), r.text.as_str()), (204, ""));
@@ -283,6 +305,7 @@ backend_tests! {
             assert_eq!(b[key], want, "{key}: {b}");
         }
         assert!(b["updated_at"].as_str().unwrap().ends_with('Z'));
+        assert_documented("post", "/api/files/{file_id}/versions/{version}/restore", 200, &b);
         assert_eq!(stored_files(&app), files_before, "no content was uploaded or copied");
         let (_, bytes) = download_bytes(&app, &format!("/api/files/{id}/download"), &ann).await;
         assert_eq!(bytes, b"first");
