@@ -10,6 +10,7 @@
 
 pub mod access;
 pub mod activities;
+pub mod archive;
 pub mod config;
 pub mod deliverables;
 pub mod files;
@@ -30,6 +31,7 @@ use slipway_engine::{Engine, EngineBuilder};
 use slipway_llm::Llm;
 use slipway_store::Db;
 
+pub use archive::ProjectArchive;
 pub use config::{ExecutionStrategy, ProjectConfig};
 pub use deliverables::Deliverables;
 pub use files::ProjectFiles;

@@ -34,7 +34,11 @@ pub fn router(state: AppState) -> Router {
         .merge(surfaces::resoftai::docs::docs_routes(api))
         .fallback(route_not_found)
         .layer(realtime::socketio::layer(state.clone()));
-    let app = middleware::limit_bodies(app, state.http.body_limit)
+    let uploads = middleware::StreamedUploads {
+        routes: surfaces::resoftai::files::STREAMED_UPLOADS,
+        file_limit: state.factory.files().max_bytes(),
+    };
+    let app = middleware::limit_bodies_streaming(app, state.http.body_limit, uploads)
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::rate_limit::rate_limit))
         .with_state(state.clone());
     middleware::apply(app, &state.http, state.http_stats.clone())

@@ -81,6 +81,13 @@ const RESOFTAI_TEXTS: &[&str] = &[
     "服务暂时不可用",
     "Rate limit exceeded. Try again in {secs} seconds.",
     "value is not a valid email address",
+    // Appendix D's project and file codes, the upload's 413 and the update's note.
+    "项目不存在",
+    "项目已在运行",
+    "配额已满",
+    "文件类型不支持",
+    "文件超过最大限制",
+    "只能更新状态为 pending 的项目",
 ];
 
 /// Every text of document 002 on AnsFlow's routes.
@@ -131,6 +138,7 @@ const SHARED_TEXTS: &[&str] =
 #[test]
 fn every_table_holds_exactly_its_documents_texts() {
     table_is(resoftai::messages::ALL, RESOFTAI_TEXTS);
+    table_is(resoftai::messages::ADDED, &["项目正在运行，请先停止工作流", "工作流未在运行", "没有可恢复的检查点"]);
     table_is(ansflow::messages::ALL, ANSFLOW_TEXTS);
     table_is(qoder::messages::ALL, QODER_TEXTS);
     table_is(shared::messages::ALL, SHARED_TEXTS);

@@ -45,8 +45,12 @@ pub struct ProjectFiles {
     max_bytes: u64,
 }
 
-/// The media type of a file by its name; text of unknown kinds is `text/plain`.
+/// The media type of a file by its name (the allow list's, else `mime_guess`'s); text of unknown kinds is
+/// `text/plain`.
 pub fn mime_of(path: &str, looks_textual: bool) -> String {
+    if let Some(t) = super::types::file_type(path) {
+        return t.mime.to_owned();
+    }
     match mime_guess::from_path(path).first() {
         Some(m) => m.essence_str().to_owned(),
         None if looks_textual => "text/plain".to_owned(),

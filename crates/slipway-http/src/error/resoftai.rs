@@ -17,7 +17,13 @@ pub(super) fn status(err: &Error) -> u16 {
     }
 }
 
-fn code(err: &Error) -> &'static str {
+/// Whether the request is one of the file routes, where a body too large is the document's `FILE_001` (a JSON
+/// body too large elsewhere is not a file).
+fn is_file_route(path: &str) -> bool {
+    path == "/api/files" || path.starts_with("/api/files/")
+}
+
+fn code(err: &Error, file_route: bool) -> &'static str {
     match err {
         Error::MalformedRequest(_) => "VALIDATION_ERROR",
         Error::Unauthenticated | Error::InvalidCredentials | Error::UserInactive => "AUTH_001",
@@ -30,7 +36,7 @@ fn code(err: &Error) -> &'static str {
         Error::ProjectNotFound(_) => "PROJ_001",
         Error::Workflow(WorkflowProblem::AlreadyRunning) => "PROJ_002",
         Error::QuotaExceeded(_) => "PROJ_003",
-        Error::PayloadTooLarge { .. } => "FILE_001",
+        Error::PayloadTooLarge { .. } if file_route => "FILE_001",
         Error::UnsupportedFileType(_) => "FILE_002",
         Error::Workflow(_) => "WORKFLOW_001",
         e if slipway_llm::is_llm_failure(e) => "LLM_001",
@@ -44,7 +50,7 @@ fn field(f: &FieldError, lang: Lang) -> FieldError {
     FieldError { msg, ..f.clone() }
 }
 
-fn detail(err: &Error, lang: Lang) -> serde_json::Value {
+fn detail(err: &Error, lang: Lang, file_route: bool) -> serde_json::Value {
     match err {
         Error::Validation(fields) => json!(fields.iter().map(|f| field(f, lang)).collect::<Vec<_>>()),
         Error::MalformedRequest(msg) => {
@@ -53,15 +59,17 @@ fn detail(err: &Error, lang: Lang) -> serde_json::Value {
         Error::RateLimited { retry_after_secs } => {
             json!(messages::RATE_LIMITED.text(lang).replace("{secs}", &retry_after_secs.to_string()))
         }
+        Error::PayloadTooLarge { .. } if !file_route => json!(err.public_message()),
         other => json!(messages::for_error(other).map_or_else(|| other.public_message(), |m| m.text(lang).to_owned())),
     }
 }
 
 pub(super) fn body(err: &Error, status: u16, ctx: &ErrorContext<'_>) -> Body {
     let mut b = Body::new();
-    b.insert("detail".into(), detail(err, ctx.lang));
+    let file_route = is_file_route(ctx.path);
+    b.insert("detail".into(), detail(err, ctx.lang, file_route));
     b.insert("status_code".into(), json!(status));
-    b.insert("error_code".into(), json!(code(err)));
+    b.insert("error_code".into(), json!(code(err, file_route)));
     b.insert("timestamp".into(), json!(slipway_core::time::now_rfc3339()));
     b
 }

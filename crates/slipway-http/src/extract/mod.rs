@@ -5,6 +5,7 @@ mod client;
 mod form;
 mod json;
 pub mod limits;
+mod multipart;
 mod nul;
 mod query;
 mod urlencoded;
@@ -13,6 +14,7 @@ pub use auth::{BearerToken, CurrentUser, MaybeUser, StreamUser, bearer_token_of,
 pub use client::{ClientMeta, client_ip, peer_ip};
 pub use form::{JsonOrForm, OptionalBody};
 pub use json::{ApiJson, MaybeJson, parse_json};
+pub use multipart::{MultipartForm, TEXT_FIELD_LIMIT};
 pub use nul::{NUL_KIND, pairs_value, refuse_nul};
-pub use query::{ApiQuery, PathId, id_or_not_found};
+pub use query::{ApiQuery, PathId, PathIds, id_or_not_found};
 pub use urlencoded::parse_urlencoded;

@@ -69,6 +69,36 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
     }
 }
 
+/// Every path parameter as a positive 64-bit id, in route order (`/api/files/{file_id}/versions/{version}`);
+/// a bad one is a validation error located at it, as with [`PathId`].
+#[derive(Debug, Clone, Copy)]
+pub struct PathIds<const N: usize>(pub [i64; N]);
+
+impl<S: Send + Sync, const N: usize> FromRequestParts<S> for PathIds<N> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let params = RawPathParams::from_request_parts(parts, state).await.map_err(|e| {
+            Error::Validation(vec![FieldError {
+                loc: vec!["path".into()],
+                msg: e.body_text(),
+                kind: "value_error".into(),
+            }])
+        })?;
+        let mut ids = [0; N];
+        let mut count = 0;
+        for (name, value) in &params {
+            let slot = ids.get_mut(count).ok_or_else(|| Error::Internal(format!("PathIds<{N}> on a longer route")))?;
+            *slot = positive_id(name, value)?;
+            count += 1;
+        }
+        if count != N {
+            return Err(Error::Internal(format!("PathIds<{N}> on a route with {count} parameters")).into());
+        }
+        Ok(Self(ids))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

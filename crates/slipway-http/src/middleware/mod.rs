@@ -1,5 +1,6 @@
 //! The middleware stack every route runs behind.
 
+pub mod body_limit;
 pub mod errors;
 pub mod rate_limit;
 pub mod request_id;
@@ -15,10 +16,10 @@ use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::Response;
 use tower::ServiceBuilder;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 
+pub use body_limit::{FORM_ALLOWANCE, StreamedUploads};
 pub use errors::{BodyLimit, ErrorLayerSettings, LimitHeaders};
 pub use request_id::{RequestId, X_REQUEST_ID};
 pub use stats::{HttpFigures, HttpStats};
@@ -77,8 +78,19 @@ fn log_response(resp: &Response, latency: Duration, stats: &HttpStats) {
 /// Refuses request bodies over `body_limit` bytes (413, rendered by the error layer). Applied inside the rate
 /// limit, so an oversized request counts and its refusal carries the rate-limit headers.
 pub fn limit_bodies<S: Clone + Send + Sync + 'static>(router: Router<S>, body_limit: u64) -> Router<S> {
+    limit_bodies_streaming(router, body_limit, StreamedUploads::default())
+}
+
+/// Like [`limit_bodies`], with the upload routes of `uploads` reading up to their file limit instead (their
+/// extractors read the body themselves, past axum's default limit, which the others keep).
+pub fn limit_bodies_streaming<S: Clone + Send + Sync + 'static>(
+    router: Router<S>,
+    body_limit: u64,
+    uploads: StreamedUploads,
+) -> Router<S> {
     let limit = usize::try_from(body_limit).unwrap_or(usize::MAX);
-    router.layer(DefaultBodyLimit::max(limit)).layer(RequestBodyLimitLayer::new(limit))
+    let limits = Arc::new(body_limit::BodyLimits { body_limit, uploads });
+    router.layer(DefaultBodyLimit::max(limit)).layer(from_fn_with_state(limits, body_limit::limit_body))
 }
 
 /// Wraps a router in the stack: request id, tracing (which also feeds `stats`), CORS, error shaping (panics,

@@ -2,6 +2,7 @@
 //! routes several documents claim live in `shared`.
 
 pub mod ansflow;
+pub mod attachment;
 pub mod jobs;
 pub mod paging;
 pub mod perfect21;

@@ -165,6 +165,63 @@ impl Db {
         })?)
     }
 
+    /// Adds the next version of the existing file `file_id` (its path, category and creator stay; the media type
+    /// becomes `mime_type`). `None` when the file is gone (deleted meanwhile): unlike [`Db::write_file_version`],
+    /// this never creates a file, so an update racing a delete cannot bring the file back.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn add_file_version(
+        &self,
+        file_id: i64,
+        sha256: &str,
+        size: i64,
+        mime_type: &str,
+        created_by: Option<i64>,
+        restored_from: Option<i32>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<FileRecord>, StoreError> {
+        let find = "SELECT * FROM project_files WHERE id = $1";
+        let bump = "UPDATE project_files SET version = version + 1, size = $2, sha256 = $3, mime_type = $4, \
+                    updated_at = $5 WHERE id = $1 AND version = $6 RETURNING *";
+        let version = "INSERT INTO file_versions (file_id, version, sha256, size, created_by, restored_from, \
+                       created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+        Ok(on_pool!(self, |pool| {
+            // A concurrent writer of the same file moves its version on: the loser reads it again and retries.
+            loop {
+                let mut tx = pool.begin().await?;
+                let current: Option<FileRecord> = sqlx::query_as(find).bind(file_id).fetch_optional(&mut *tx).await?;
+                let Some(current) = current else {
+                    tx.rollback().await?;
+                    break Ok::<_, sqlx::Error>(None);
+                };
+                let bumped: Option<FileRecord> = sqlx::query_as(bump)
+                    .bind(file_id)
+                    .bind(size)
+                    .bind(sha256)
+                    .bind(mime_type)
+                    .bind(now)
+                    .bind(current.version)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let Some(file) = bumped else {
+                    tx.rollback().await?;
+                    continue;
+                };
+                sqlx::query(version)
+                    .bind(file.id)
+                    .bind(file.version)
+                    .bind(sha256)
+                    .bind(size)
+                    .bind(created_by)
+                    .bind(restored_from)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                break Ok(Some(file));
+            }
+        })?)
+    }
+
     /// One file.
     pub async fn file(&self, id: i64) -> Result<Option<FileRecord>, StoreError> {
         let sql = "SELECT * FROM project_files WHERE id = $1";

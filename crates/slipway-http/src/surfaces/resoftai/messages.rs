@@ -55,7 +55,7 @@ pub const PROJECT_NOT_FOUND: Msg = Msg::new("project_not_found", "项目不存�
 pub const PROJECT_RUNNING: Msg = Msg::new("project_running", "项目已在运行", "The project is already running");
 /// 403 `PROJ_003` (appendix D; `POST /api/projects` "配额已满").
 pub const QUOTA_FULL: Msg = Msg::new("quota_full", "配额已满", "Quota exceeded");
-/// 413 `FILE_001` (`POST /api/files` "文件超过最大限制").
+/// 413 `FILE_001` (`POST /api/files` "文件超过最大限制"); the file routes only.
 pub const FILE_TOO_LARGE: Msg = Msg::new("file_too_large", "文件超过最大限制", "The file exceeds the maximum size");
 /// 400 `FILE_002` (appendix D "文件类型不支持").
 pub const FILE_TYPE: Msg = Msg::new("file_type", "文件类型不支持", "The file type is not supported");
@@ -96,10 +96,11 @@ pub const ALL: &[Msg] = &[
     FILE_TOO_LARGE,
     FILE_TYPE,
     NOT_PENDING,
-    STOP_FIRST,
-    NOT_RUNNING,
-    NOTHING_TO_RESUME,
 ];
+
+/// Texts Slipway adds where the document gives none (why a workflow cannot do what was asked), with their
+/// English.
+pub const ADDED: &[Msg] = &[STOP_FIRST, NOT_RUNNING, NOTHING_TO_RESUME];
 
 /// The text `detail` carries for `err`, when the document gives one.
 pub fn for_error(err: &Error) -> Option<Msg> {

@@ -4,8 +4,11 @@ mod activities;
 mod activity_views;
 mod auth;
 pub mod docs;
+pub mod file_views;
+pub mod files;
 mod llm_configs;
 pub mod messages;
+mod project_download;
 mod project_views;
 mod projects;
 mod template_views;
@@ -34,4 +37,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(templates::list))
         .routes(routes!(templates::get))
         .routes(routes!(templates::apply))
+        .routes(routes!(files::upload, files::list))
+        .routes(routes!(files::get, files::update, files::delete))
+        .routes(routes!(files::download))
+        .routes(routes!(files::versions))
+        .routes(routes!(files::restore))
+        .routes(routes!(project_download::download))
 }
