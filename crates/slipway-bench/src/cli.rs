@@ -134,7 +134,7 @@ pub struct LlmArgs {
 /// Flags of `slipway-bench factory`.
 #[derive(Debug, Args)]
 pub struct FactoryArgs {
-    /// Scenarios to run, in order: `files`, `zip`. Repeat or separate with commas.
+    /// Scenarios to run, in order: `files`, `zip`, `run`. Repeat or separate with commas.
     #[arg(long, value_name = "NAME", value_delimiter = ',', required = true)]
     pub scenario: Vec<FactoryScenario>,
     /// `files`: size of the file uploaded and downloaded, MiB.
@@ -143,6 +143,9 @@ pub struct FactoryArgs {
     /// `zip`: files in the project.
     #[arg(long, value_name = "N", default_value = "1000", value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub files: u32,
+    /// `run`: runs measured (after one unrecorded).
+    #[arg(long, value_name = "N", default_value = "10", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub runs: u32,
     /// Print one JSON object instead of the table.
     #[arg(long)]
     pub json: bool,
@@ -155,6 +158,8 @@ pub enum FactoryScenario {
     Files,
     /// Time to the first byte of a project's ZIP.
     Zip,
+    /// Orchestration overhead of a seven-stage run.
+    Run,
 }
 
 /// An LLM benchmark scenario.
@@ -323,7 +328,9 @@ mod tests {
         let argv = ["slipway-bench", "http"].into_iter().chain(args.iter().copied());
         match Cli::try_parse_from(argv)?.command {
             Command::Http(a) => Ok(a),
-            Command::Engine(_) | Command::Llm(_) | Command::Serve(_) => panic!("not parsed as http"),
+            Command::Engine(_) | Command::Llm(_) | Command::Factory(_) | Command::Serve(_) => {
+                panic!("not parsed as http")
+            }
         }
     }
 
@@ -414,7 +421,9 @@ mod tests {
                 assert_eq!(s.kind, ServerKind::Slipway);
                 assert_eq!(s.data_dir, Some(PathBuf::from("/tmp/x")));
             }
-            Command::Http(_) | Command::Engine(_) | Command::Llm(_) => panic!("not parsed as __serve"),
+            Command::Http(_) | Command::Engine(_) | Command::Llm(_) | Command::Factory(_) => {
+                panic!("not parsed as __serve")
+            }
         }
     }
 }

@@ -3,9 +3,11 @@
 //! - `files`: upload and download throughput of one large file on the local file store, and how much the
 //!   server's resident memory grows meanwhile (streamed, not buffered).
 //! - `zip`: time to the first byte of a project's ZIP download with many files.
+//! - `run`: what orchestration adds to a seven-stage run beyond the provider's own time (checkpoints included).
 
 mod client;
 mod files;
+mod runs;
 
 use serde::Serialize;
 
@@ -34,6 +36,7 @@ pub async fn run(args: FactoryArgs, command: &str) -> anyhow::Result<()> {
         let found = match scenario {
             FactoryScenario::Files => files::throughput(&args).await?,
             FactoryScenario::Zip => files::zip_first_byte(&args).await?,
+            FactoryScenario::Run => runs::overhead(&args).await?,
         };
         figures.extend(found);
     }
