@@ -42,7 +42,6 @@ pub struct ChildServer {
 impl ChildServer {
     /// Re-executes this binary as `__serve KIND` and waits until the server listens.
     pub async fn start(kind: ServerKind) -> anyhow::Result<Self> {
-        let exe = std::env::current_exe().context("cannot find this program's own executable")?;
         let data_dir = match kind {
             ServerKind::Slipway => Some(
                 tempfile::Builder::new()
@@ -52,10 +51,31 @@ impl ChildServer {
             ),
             ServerKind::Baseline => None,
         };
+        let path = data_dir.as_ref().map(|d| d.path().to_path_buf());
+        let mut server = Self::spawn(kind, path.as_deref(), None).await?;
+        server._data_dir = data_dir;
+        Ok(server)
+    }
+
+    /// A Slipway node on `data_dir` (kept when the node stops, so another can start on it), its LLM server
+    /// default the OpenAI-compatible provider at `llm_base`.
+    pub async fn start_in(data_dir: &std::path::Path, llm_base: &str) -> anyhow::Result<Self> {
+        Self::spawn(ServerKind::Slipway, Some(data_dir), Some(llm_base)).await
+    }
+
+    async fn spawn(
+        kind: ServerKind,
+        data_dir: Option<&std::path::Path>,
+        llm_base: Option<&str>,
+    ) -> anyhow::Result<Self> {
+        let exe = std::env::current_exe().context("cannot find this program's own executable")?;
         let mut cmd = Command::new(&exe);
         cmd.arg("__serve").arg(kind.name());
-        if let Some(dir) = &data_dir {
-            cmd.arg("--data-dir").arg(dir.path());
+        if let Some(dir) = data_dir {
+            cmd.arg("--data-dir").arg(dir);
+        }
+        if let Some(base) = llm_base {
+            cmd.arg("--llm-base").arg(base);
         }
         cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
         let mut child = cmd.spawn().with_context(|| format!("cannot start {}", exe.display()))?;
@@ -65,7 +85,7 @@ impl ChildServer {
         let stderr = Arc::new(StderrLog::default());
         let stderr_task = tokio::spawn(Arc::clone(&stderr).collect(kind, stderr_pipe));
         let mut server =
-            Self { kind, child, stdin, addr: SocketAddr::from(([127, 0, 0, 1], 0)), stderr, _data_dir: data_dir };
+            Self { kind, child, stdin, addr: SocketAddr::from(([127, 0, 0, 1], 0)), stderr, _data_dir: None };
         match timeout(START_TIMEOUT, wait_ready(stdout, kind)).await {
             Ok(Ok(addr)) => {
                 server.addr = addr;
@@ -96,6 +116,11 @@ impl ChildServer {
             bail!("the {} server exited during the run ({status}){}", self.kind.name(), self.stderr.quote());
         }
         Ok(())
+    }
+
+    /// Kills the child with SIGKILL (no shutdown of any kind) and waits for it to be gone.
+    pub async fn kill(&mut self) -> anyhow::Result<()> {
+        self.child.kill().await.context("cannot kill the server process")
     }
 
     /// Closes the child's stdin so it shuts down, and kills it if it does not exit promptly.

@@ -134,7 +134,7 @@ pub struct LlmArgs {
 /// Flags of `slipway-bench factory`.
 #[derive(Debug, Args)]
 pub struct FactoryArgs {
-    /// Scenarios to run, in order: `files`, `zip`, `run`. Repeat or separate with commas.
+    /// Scenarios to run, in order: `files`, `zip`, `run`, `resume`. Repeat or separate with commas.
     #[arg(long, value_name = "NAME", value_delimiter = ',', required = true)]
     pub scenario: Vec<FactoryScenario>,
     /// `files`: size of the file uploaded and downloaded, MiB.
@@ -160,6 +160,8 @@ pub enum FactoryScenario {
     Zip,
     /// Orchestration overhead of a seven-stage run.
     Run,
+    /// Restart after `kill -9` mid-run to the next stage.
+    Resume,
 }
 
 /// An LLM benchmark scenario.
@@ -237,6 +239,9 @@ pub struct ServeArgs {
     /// Data directory of the Slipway node (required for `slipway`).
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// The node's LLM server default: an OpenAI-compatible provider at this base URL.
+    #[arg(long, value_name = "URL")]
+    pub llm_base: Option<String>,
 }
 
 /// A benchmark scenario: which server is loaded and with which request.

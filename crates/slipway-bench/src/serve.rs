@@ -9,7 +9,7 @@ use axum::Router;
 use axum::routing::get;
 use axum::serve::ListenerExt;
 use slipway_core::Config;
-use slipway_core::config::{Rate, RateLimitConfig};
+use slipway_core::config::{LlmConfig, Rate, RateLimitConfig};
 use tokio::net::TcpListener;
 
 use crate::child::READY_PREFIX;
@@ -32,6 +32,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 log: "warn".to_owned(),
                 shutdown_grace: 1,
                 rate_limits: unreachable_limits(),
+                llm: LlmConfig {
+                    provider: args.llm_base.as_ref().map(|_| "deepseek".to_owned()),
+                    base_url: args.llm_base.clone(),
+                    api_key: args.llm_base.as_ref().map(|_| "bench".to_owned()),
+                    ..LlmConfig::default()
+                },
                 ..Config::default()
             };
             slipway::logging::init(&config)?;

@@ -4,9 +4,11 @@
 //!   server's resident memory grows meanwhile (streamed, not buffered).
 //! - `zip`: time to the first byte of a project's ZIP download with many files.
 //! - `run`: what orchestration adds to a seven-stage run beyond the provider's own time (checkpoints included).
+//! - `resume`: time from a restart after `kill -9` mid-run to the next stage starting.
 
 mod client;
 mod files;
+mod resume;
 mod runs;
 
 use serde::Serialize;
@@ -37,6 +39,7 @@ pub async fn run(args: FactoryArgs, command: &str) -> anyhow::Result<()> {
             FactoryScenario::Files => files::throughput(&args).await?,
             FactoryScenario::Zip => files::zip_first_byte(&args).await?,
             FactoryScenario::Run => runs::overhead(&args).await?,
+            FactoryScenario::Resume => resume::resume_after_kill(&args).await?,
         };
         figures.extend(found);
     }
