@@ -11,6 +11,7 @@ use super::preview::preview;
 use super::render::render_files;
 use super::variables::check;
 use crate::Factory;
+use crate::files::infer_category;
 
 /// A template with what it makes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,26 +35,6 @@ pub struct AppliedTemplate {
     pub applied_at: DateTime<Utc>,
     /// The paths written, in the template's order (a file whose content was already that stays as it is).
     pub generated_files: Vec<String>,
-}
-
-/// The category a template's file is stored in: tests `test`, documentation `documentation`, the rest `code`.
-pub fn category_of(path: &str) -> &'static str {
-    let (dirs, name) = path.rsplit_once('/').unwrap_or(("", path));
-    let in_tests = dirs.split('/').any(|d| matches!(d, "tests" | "test" | "__tests__"));
-    let stem = name.split('.').next().unwrap_or(name);
-    let test_name = name.starts_with("test_")
-        || stem.ends_with("_test")
-        || name == "conftest.py"
-        || name.contains(".test.")
-        || name.contains(".spec.");
-    let docs = dirs.split('/').any(|d| d == "docs") || name.ends_with(".md") || name.ends_with(".rst");
-    if in_tests || test_name {
-        "test"
-    } else if docs {
-        "documentation"
-    } else {
-        "code"
-    }
 }
 
 fn template_or_404(id: i64) -> Result<&'static Template, Error> {
@@ -105,7 +86,7 @@ impl Factory {
         let files = render_files(template, &values, false)?;
         let mut generated_files = Vec::with_capacity(files.len());
         for f in files {
-            let category = category_of(&f.path);
+            let category = infer_category(&f.path);
             self.files
                 .write_bytes(project.id, &f.path, category, Bytes::from(f.content), Some(principal.user_id))
                 .await?;
@@ -140,7 +121,7 @@ mod tests {
             ("src/latest.js", "code"),
             ("contest.py", "code"),
         ] {
-            assert_eq!(category_of(path), want, "{path}");
+            assert_eq!(infer_category(path), want, "{path}");
             assert!(crate::files::is_category(want));
         }
     }

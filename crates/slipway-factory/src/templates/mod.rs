@@ -9,7 +9,7 @@ mod preview;
 mod render;
 mod variables;
 
-pub use apply::{AppliedTemplate, TemplateDetail, category_of};
+pub use apply::{AppliedTemplate, TemplateDetail};
 pub use catalog::{ALL, CATEGORIES, Derived, Part, Template, TemplateFile, by_id};
 pub use preview::{Preview, preview};
 pub use render::{RenderedFile, render_files};
