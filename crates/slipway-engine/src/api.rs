@@ -274,4 +274,10 @@ impl Engine {
     pub async fn reap_expired_leases(&self) -> Result<usize, Error> {
         crate::maintenance::reap(&self.inner).await
     }
+
+    /// Takes back now the running jobs of node processes of this host that are dead (it also happens at start
+    /// and on every reaper round): returns how many it requeued (at once, no backoff) or ended.
+    pub async fn recover_jobs_of_dead_nodes(&self) -> Result<usize, Error> {
+        crate::maintenance::recover_dead_nodes(&self.inner).await
+    }
 }

@@ -48,7 +48,8 @@ impl EngineBuilder {
 
     /// Starts the engine's tasks on the current runtime: workers, heartbeat, listener, scheduler and
     /// maintenance, as the settings ask. A node with workers first kills what dead nodes' commands left
-    /// behind on this host.
+    /// behind on this host; a node with workers or maintenance then takes back at once the jobs of dead node
+    /// processes of this host (a restart after `kill -9`), without waiting for their leases.
     pub async fn start(self) -> Result<Engine, Error> {
         if let Some(e) = self.error {
             return Err(e);
@@ -68,7 +69,7 @@ impl EngineBuilder {
             self.db.clone()
         };
         let channels = self.db.engine_channels().await?;
-        let node = format!("node-{}-{}", std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let (node, host_tag) = crate::holder::this_node();
         let poll = self.settings.poll_interval.unwrap_or(match self.db.backend() {
             Backend::Sqlite => Duration::from_millis(250),
             Backend::Postgres => Duration::from_secs(2),
@@ -91,6 +92,7 @@ impl EngineBuilder {
             write,
             settings: self.settings,
             node,
+            host_tag,
             registry: self.registry,
             sandbox,
             ledger,
@@ -127,6 +129,9 @@ impl EngineBuilder {
                 tasks.spawn(maintenance::retention(Arc::clone(&inner)));
             }
         }
+        if inner.settings.workers > 0 || inner.settings.run_maintenance {
+            maintenance::recover_dead_nodes_logged(&inner).await;
+        }
         tracing::info!(
             node = %inner.node,
             sandbox = inner.sandbox.reason().unwrap_or("bubblewrap"),
@@ -153,8 +158,10 @@ pub(crate) struct Inner {
     /// The engine's writes: a one-connection pool on SQLite, the same pool on PostgreSQL.
     pub write: Db,
     pub settings: EngineSettings,
-    /// This node's lease-holder name; unique per process start.
+    /// This node's lease-holder name; unique per process start, naming its host, boot, pid and start time.
     pub node: String,
+    /// This host and boot as node names carry them (`None`: unknown, so no holder is ever known dead).
+    pub host_tag: Option<crate::holder::HostTag>,
     pub registry: Registry,
     /// The sandbox of the commands jobs run here.
     pub sandbox: Availability,

@@ -15,6 +15,7 @@ mod cron;
 mod dispatcher;
 mod engine;
 mod executor;
+mod holder;
 mod hub;
 mod listener;
 mod maintenance;

@@ -1,12 +1,13 @@
 //! The node's background upkeep: lease heartbeats, the cancel check, the polling safety net for subscribers,
-//! the reaper that returns jobs of lost workers to the queue, and retention of old events and workspaces.
+//! the reaper that returns jobs of lost workers (expired leases, dead node processes of this host) to the queue, and retention of old events and workspaces.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use slipway_store::Backend;
-use slipway_store::jobs::{Change, Guard, JobStatus, JobWrite, NewEvent};
+use slipway_store::jobs::{Change, ExpiredLease, Guard, JobStatus, JobWrite, NewEvent};
 
 use crate::STATUS_EVENT;
 use crate::engine::Inner;
@@ -81,15 +82,59 @@ pub(crate) async fn catch_up_topics(inner: &Inner) {
     }
 }
 
-/// Returns jobs whose lease expired to the queue (after a backoff, while attempts remain), or ends them:
-/// cancelled when a cancel was requested, failed when no attempt is left.
+/// Returns jobs of lost workers to the queue, or ends them: cancelled when a cancel was requested, failed when
+/// no attempt is left. Jobs whose lease expired retry after a backoff; jobs of node processes of this host
+/// known dead (see `holder.rs`) are taken back without waiting for their lease, and retry at once.
 pub(crate) async fn reaper(inner: Arc<Inner>) {
     let every = (inner.settings.lease / 4).clamp(Duration::from_millis(200), Duration::from_secs(5));
     while inner.sleep(every).await {
         if let Err(e) = reap(&inner).await {
             tracing::warn!(error = %e, "reaping expired leases failed");
         }
+        recover_dead_nodes_logged(&inner).await;
     }
+}
+
+/// Why a worker was lost, and so when its job may run again.
+enum Loss<'a> {
+    /// Its lease (held by this node name) expired: retry after the backoff.
+    Expired(&'a str),
+    /// Its node process (this name) is dead on this host: retry at once, the attempt did not fail.
+    NodeDied(&'a str),
+}
+
+/// The write that reaps `lease`, lost as `loss` says, under `guard`.
+fn lost_worker_write(
+    inner: &Inner,
+    lease: &ExpiredLease,
+    loss: &Loss<'_>,
+    guard: Guard,
+    now: DateTime<Utc>,
+) -> JobWrite {
+    let (change, payload) = if lease.cancel_requested {
+        let error = "cancelled on request (its worker was lost)".to_owned();
+        let payload = json!({ "status": "cancelled", "attempt": lease.attempts, "error": error });
+        (Change::Finish { status: JobStatus::Cancelled, output: None, error: Some(error) }, payload)
+    } else if lease.attempts >= lease.max_attempts {
+        let error = format!("worker lost; gave up after {} attempts", lease.attempts);
+        let payload = json!({ "status": "failed", "attempt": lease.attempts, "error": error });
+        (Change::Finish { status: JobStatus::Failed, output: None, error: Some(error) }, payload)
+    } else {
+        let (retry_at, error) = match loss {
+            Loss::Expired(holder) => {
+                let delay = backoff(inner.settings.retry_backoff, lease.attempts);
+                let retry_at = now + chrono::Duration::from_std(delay).unwrap_or_default();
+                (retry_at, format!("worker lost (lease of {holder} expired); will retry"))
+            }
+            Loss::NodeDied(holder) => (now, format!("worker lost (its node {holder} died); will retry")),
+        };
+        let payload = json!({
+            "status": "queued", "attempt": lease.attempts, "error": error,
+            "retry_at": slipway_core::time::rfc3339(retry_at),
+        });
+        (Change::Retry { error, retry_at }, payload)
+    };
+    JobWrite { job_id: lease.id, guard, change, events: vec![NewEvent::now(STATUS_EVENT, payload)] }
 }
 
 pub(crate) async fn reap(inner: &Inner) -> Result<usize, slipway_core::Error> {
@@ -97,37 +142,49 @@ pub(crate) async fn reap(inner: &Inner) -> Result<usize, slipway_core::Error> {
     let expired = inner.db.expired_leases(now, REAP_BATCH).await?;
     let mut reaped = 0;
     for lease in expired {
-        let holder = lease.lease_holder.unwrap_or_default();
-        let (change, payload) = if lease.cancel_requested {
-            let error = "cancelled on request (its worker was lost)".to_owned();
-            let payload = json!({ "status": "cancelled", "attempt": lease.attempts, "error": error });
-            (Change::Finish { status: JobStatus::Cancelled, output: None, error: Some(error) }, payload)
-        } else if lease.attempts >= lease.max_attempts {
-            let error = format!("worker lost; gave up after {} attempts", lease.attempts);
-            let payload = json!({ "status": "failed", "attempt": lease.attempts, "error": error });
-            (Change::Finish { status: JobStatus::Failed, output: None, error: Some(error) }, payload)
-        } else {
-            let delay = backoff(inner.settings.retry_backoff, lease.attempts);
-            let retry_at = now + chrono::Duration::from_std(delay).unwrap_or_default();
-            let error = format!("worker lost (lease of {holder} expired); will retry");
-            let payload = json!({
-                "status": "queued", "attempt": lease.attempts, "error": error,
-                "retry_at": slipway_core::time::rfc3339(retry_at),
-            });
-            (Change::Retry { error, retry_at }, payload)
-        };
-        let write = JobWrite {
-            job_id: lease.id,
-            guard: Guard::Expired { attempt: lease.attempts, now },
-            change,
-            events: vec![NewEvent::now(STATUS_EVENT, payload)],
-        };
+        let holder = lease.lease_holder.clone().unwrap_or_default();
+        let guard = Guard::Expired { attempt: lease.attempts, now };
+        let write = lost_worker_write(inner, &lease, &Loss::Expired(&holder), guard, now);
         if inner.writer.apply(write, None).await? {
             tracing::warn!(job_id = lease.id, holder = %holder, attempt = lease.attempts, "reaped a job whose lease expired");
             reaped += 1;
         }
     }
     Ok(reaped)
+}
+
+/// Takes back the running jobs of node processes of this host and boot that are dead, whatever their leases
+/// say; returns how many it requeued or ended. Each write is guarded by the dead holder's name and attempt, so
+/// a job another node took meanwhile is never touched, and names of live processes, other hosts or boots, or
+/// that do not parse are left to the lease rule.
+pub(crate) async fn recover_dead_nodes(inner: &Inner) -> Result<usize, slipway_core::Error> {
+    let Some(tag) = &inner.host_tag else { return Ok(0) };
+    let mut recovered = 0;
+    for holder in inner.db.running_lease_holders().await? {
+        if holder == inner.node || !tag.names_dead_process(&holder) {
+            continue;
+        }
+        for lease in inner.db.leases_held_by(&holder, REAP_BATCH).await? {
+            let guard = Guard::Lease { holder: holder.clone(), attempt: lease.attempts };
+            let now = slipway_core::time::now();
+            let write = lost_worker_write(inner, &lease, &Loss::NodeDied(&holder), guard, now);
+            if inner.writer.apply(write, None).await? {
+                tracing::warn!(job_id = lease.id, holder = %holder, attempt = lease.attempts, "took back a job of a dead node");
+                recovered += 1;
+            }
+        }
+    }
+    if recovered > 0 {
+        inner.wake.notify_one();
+    }
+    Ok(recovered)
+}
+
+/// [`recover_dead_nodes`], logging instead of failing.
+pub(crate) async fn recover_dead_nodes_logged(inner: &Inner) {
+    if let Err(e) = recover_dead_nodes(inner).await {
+        tracing::warn!(error = %e, "taking back the jobs of dead nodes failed");
+    }
 }
 
 /// Deletes old events of finished jobs and workspaces left by finished jobs, every hour.

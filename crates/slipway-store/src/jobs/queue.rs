@@ -11,7 +11,7 @@ const INSERT_COLUMNS: &str = "INSERT INTO jobs (kind, owner_id, status, priority
      max_attempts, timeout_ms, scheduled_for, cancel_requested, event_seq, schedule_id, due_at, created_at, \
      updated_at) ";
 
-/// A running job whose lease ran out: its worker is gone or stalled.
+/// A running job whose worker is gone or stalled: its lease ran out, or its node is known dead.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct ExpiredLease {
     /// The job.
@@ -171,6 +171,19 @@ impl Db {
         let sql = "SELECT id, attempts, max_attempts, cancel_requested, lease_holder FROM jobs \
                    WHERE status = 'running' AND lease_expires_at < $1 ORDER BY lease_expires_at LIMIT $2";
         Ok(on_pool!(self, |p| sqlx::query_as(sql).bind(now).bind(limit).fetch_all(p).await)?)
+    }
+
+    /// The distinct lease holders of running jobs (the nodes running something now).
+    pub async fn running_lease_holders(&self) -> Result<Vec<String>, StoreError> {
+        let sql = "SELECT DISTINCT lease_holder FROM jobs WHERE status = 'running' AND lease_holder IS NOT NULL";
+        Ok(on_pool!(self, |p| sqlx::query_scalar(sql).fetch_all(p).await)?)
+    }
+
+    /// Up to `limit` running jobs leased to `holder`, whatever their lease's expiry (its node is known dead).
+    pub async fn leases_held_by(&self, holder: &str, limit: i64) -> Result<Vec<ExpiredLease>, StoreError> {
+        let sql = "SELECT id, attempts, max_attempts, cancel_requested, lease_holder FROM jobs \
+                   WHERE status = 'running' AND lease_holder = $1 ORDER BY id LIMIT $2";
+        Ok(on_pool!(self, |p| sqlx::query_as(sql).bind(holder).bind(limit).fetch_all(p).await)?)
     }
 
     /// Marks a running job for cancellation; returns its lease holder when it was running. On PostgreSQL the
