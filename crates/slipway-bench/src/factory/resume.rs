@@ -65,10 +65,15 @@ pub async fn resume_after_kill(_args: &FactoryArgs) -> anyhow::Result<Vec<Figure
     let restarted = Instant::now();
     let second = ChildServer::start_in(dir.path(), &mock.url()).await?;
     let listening = restarted.elapsed();
-    until("the development stage again", Duration::from_secs(120), || calls_of(&mock, Stage::Development) == 2).await?;
+    let client = Client { base: format!("http://{}", second.addr()), ..client };
+    let again =
+        until("the development stage again", Duration::from_secs(60), || calls_of(&mock, Stage::Development) >= 2);
+    if let Err(e) = again.await {
+        let p = client.json(Method::GET, &format!("/api/projects/{project}"), json!(null), 200).await?;
+        bail!("{e}; the project: {p}");
+    }
     let next_stage = restarted.elapsed();
 
-    let client = Client { base: format!("http://{}", second.addr()), ..client };
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let p = client.json(Method::GET, &format!("/api/projects/{project}"), json!(null), 200).await?;

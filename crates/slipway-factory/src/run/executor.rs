@@ -39,6 +39,8 @@ impl ProjectRunExecutor {
     /// so a job claimed at once may wait a moment; a job that another run replaced stops.
     async fn project(&self, ctx: &JobContext, id: i64) -> Result<ProjectRecord, JobFailure> {
         let deadline = tokio::time::Instant::now() + START_WAIT;
+        // The service records the run a moment after enqueueing: look again soon, then less often.
+        let mut pause = Duration::from_millis(2);
         loop {
             let store = |e: slipway_store::StoreError| JobFailure::retryable(format!("cannot read project {id}: {e}"));
             // The run's record and the project's pointer to it are written in one transaction: once the record
@@ -58,7 +60,7 @@ impl ProjectRunExecutor {
                 return Err(JobFailure::fatal(format!("job {} was never made a run of project {id}", ctx.job_id())));
             }
             tokio::select! {
-                () = tokio::time::sleep(Duration::from_millis(50)) => {}
+                () = tokio::time::sleep(pause) => pause = (pause * 2).min(Duration::from_millis(50)),
                 () = ctx.cancellation().cancelled() => return Err(JobFailure::fatal("cancelled")),
             }
         }
