@@ -105,7 +105,7 @@ pub async fn get(
     params(("file_id" = i64, Path, description = "File id")),
     responses(
         (status = 200, description = "The content, with the file's own media type as `Content-Type`",
-         content_type = "application/octet-stream", body = ResoftAiBinary),
+         content_type = "*/*", body = ResoftAiBinary),
         (status = 401, description = "Not signed in"),
         (status = 404, description = "No such file of yours"),
         (status = 422, description = "A bad file id"),
