@@ -23,6 +23,7 @@ pub mod templates;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod watch;
+pub mod window;
 
 use std::sync::Arc;
 
@@ -35,7 +36,7 @@ pub use archive::ProjectArchive;
 pub use config::{ExecutionStrategy, ProjectConfig};
 pub use deliverables::Deliverables;
 pub use files::ProjectFiles;
-pub use projects::{ProjectDetail, ProjectRequest, ProjectUpdate};
+pub use projects::{ProjectDetail, ProjectQuery, ProjectRequest, ProjectUpdate};
 pub use quota::{ProjectQuota, QuotaAction, Unlimited};
 pub use runs::{RunStarted, RunStopped};
 pub use slipway_store::factory::{
@@ -43,6 +44,7 @@ pub use slipway_store::factory::{
 };
 pub use stages::Stage;
 pub use watch::{RunStarts, Watched};
+pub use window::Window;
 
 /// The factory's services for the surfaces.
 #[derive(Clone)]

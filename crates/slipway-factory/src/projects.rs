@@ -1,7 +1,7 @@
 //! Projects: create, list, read (with deliverables), change while pending, delete with everything they own.
 
 use serde_json::Value;
-use slipway_core::{Error, Principal, WorkflowProblem};
+use slipway_core::{Error, FieldError, Principal, WorkflowProblem};
 use slipway_engine::Page;
 use slipway_store::factory::{NewProject, ProjectChanges, ProjectFilter, ProjectRecord, ProjectStatus};
 
@@ -9,6 +9,7 @@ use crate::Factory;
 use crate::config::ProjectConfig;
 use crate::deliverables::Deliverables;
 use crate::quota::QuotaAction;
+use crate::window::Window;
 
 /// The longest name, characters.
 pub const MAX_NAME: usize = 200;
@@ -16,8 +17,21 @@ pub const MAX_NAME: usize = 200;
 pub const MAX_DESCRIPTION: usize = 5_000;
 /// The longest requirements, characters.
 pub const MAX_REQUIREMENTS: usize = 50_000;
-/// The most projects one page lists.
-pub const MAX_PAGE: i64 = 100;
+/// Projects a page lists unless asked otherwise.
+pub const DEFAULT_PAGE: i64 = 20;
+
+/// Which projects to list, as the client asked (checked by [`Factory::projects`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProjectQuery {
+    /// Rows to skip.
+    pub skip: Option<i64>,
+    /// Rows to return.
+    pub limit: Option<i64>,
+    /// Only projects in this status.
+    pub status: Option<String>,
+    /// Another user's projects (administrators only).
+    pub user_id: Option<i64>,
+}
 
 /// A project to create, as a client sent it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -102,24 +116,35 @@ impl Factory {
     }
 
     /// A page of the caller's projects, newest first (an administrator may ask for another user's with
-    /// `user_id`); `limit` 1–100.
-    pub async fn projects(
-        &self,
-        principal: &Principal,
-        user_id: Option<i64>,
-        status: Option<ProjectStatus>,
-        offset: i64,
-        limit: i64,
-    ) -> Result<Page<ProjectRecord>, Error> {
-        let owner = match user_id {
+    /// `user_id`): `status` one of the five, `skip` ≥ 0, `limit` 1–100 (default 20).
+    pub async fn projects(&self, principal: &Principal, q: ProjectQuery) -> Result<Page<ProjectRecord>, Error> {
+        let mut problems = Vec::new();
+        let window = Window::check(q.skip, q.limit, DEFAULT_PAGE, &mut problems);
+        let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
+            None => None,
+            Some(s) => match s.parse::<ProjectStatus>() {
+                Ok(status) => Some(status),
+                Err(_) => {
+                    problems.push(FieldError::query(
+                        "status",
+                        "enum",
+                        "status must be one of pending, running, completed, failed, cancelled",
+                    ));
+                    None
+                }
+            },
+        };
+        if !problems.is_empty() {
+            return Err(Error::Validation(problems));
+        }
+        let owner = match q.user_id {
             Some(u) if u != principal.user_id && !principal.is_admin() => {
                 return Err(Error::Forbidden("only administrators may list other users' projects".into()));
             }
             Some(u) => u,
             None => principal.user_id,
         };
-        let filter =
-            ProjectFilter { user_id: Some(owner), status, offset: offset.max(0), limit: limit.clamp(1, MAX_PAGE) };
+        let filter = ProjectFilter { user_id: Some(owner), status, offset: window.skip, limit: window.limit };
         let (items, total) = self.db.list_projects(&filter).await?;
         Ok(Page { items, total })
     }

@@ -10,6 +10,7 @@ use slipway_store::factory::{FileFilter, FileRecord, FileVersionRecord};
 use super::paths::{CATEGORIES, is_category};
 use super::types::file_type;
 use crate::Factory;
+use crate::window::Window;
 
 /// The largest text file whose content a file's details carry, bytes.
 pub const CONTENT_LIMIT: u64 = 1024 * 1024;
@@ -17,8 +18,6 @@ pub const CONTENT_LIMIT: u64 = 1024 * 1024;
 const SNIFF_BYTES: usize = 8 * 1024;
 /// Files a list answers unless asked otherwise.
 pub const DEFAULT_LIMIT: i64 = 20;
-/// The most files one list answers.
-pub const MAX_LIMIT: i64 = 100;
 
 /// Which files to list, as the client asked (checked by [`Factory::list_files`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -121,20 +120,13 @@ impl Factory {
             let allowed = CATEGORIES.join(", ");
             problems.push(FieldError::query("category", "type_error.enum", format!("{c:?} is not one of {allowed}")));
         }
-        let skip = q.skip.unwrap_or(0);
-        if skip < 0 {
-            problems.push(FieldError::query("skip", "value_error.number.not_ge", "ensure this value is >= 0"));
-        }
-        let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
-        if !(1..=MAX_LIMIT).contains(&limit) {
-            let msg = format!("ensure this value is between 1 and {MAX_LIMIT}");
-            problems.push(FieldError::query("limit", "value_error.number.range", msg));
-        }
+        let window = Window::check(q.skip, q.limit, DEFAULT_LIMIT, &mut problems);
         let Some(project_id) = q.project_id.filter(|_| problems.is_empty()) else {
             return Err(Error::Validation(problems));
         };
         let project = self.project_for(principal, project_id).await?;
-        let filter = FileFilter { project_id: project.id, category: q.category, offset: skip, limit };
+        let filter =
+            FileFilter { project_id: project.id, category: q.category, offset: window.skip, limit: window.limit };
         Ok(self.db.list_files(&filter).await?.0)
     }
 

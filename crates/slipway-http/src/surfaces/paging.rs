@@ -38,30 +38,6 @@ impl Paging {
     }
 }
 
-/// A `skip` / `limit` window (FastAPI's style): `skip` ≥ 0, `limit` in 1..=`max`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Window {
-    /// Rows to skip.
-    pub skip: i64,
-    /// Rows to return.
-    pub limit: i64,
-}
-
-impl Window {
-    /// Validates raw values, with defaults (`skip` 0, `limit` `default_limit`).
-    pub fn new(skip: Option<i64>, limit: Option<i64>, default_limit: i64, max: i64) -> Result<Self, Error> {
-        let (skip, limit) = (skip.unwrap_or(0), limit.unwrap_or(default_limit));
-        let mut problems = Vec::new();
-        if skip < 0 {
-            problems.push(FieldError::query("skip", "greater_than_equal", "skip must be at least 0"));
-        }
-        if !(1..=max).contains(&limit) {
-            problems.push(FieldError::query("limit", "less_than_equal", format!("limit must be between 1 and {max}")));
-        }
-        if problems.is_empty() { Ok(Self { skip, limit }) } else { Err(Error::Validation(problems)) }
-    }
-}
-
 /// The query parameters of a paginated user list.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

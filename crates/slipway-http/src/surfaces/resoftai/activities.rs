@@ -4,14 +4,12 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue};
 use serde::Deserialize;
-use slipway_core::{Error, FieldError};
 use utoipa::IntoParams;
 
 use super::activity_views::ResoftAiAgentActivity;
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, CurrentUser, PathId};
 use crate::state::AppState;
-use crate::surfaces::paging::Window;
 
 /// The query of the activity list.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -43,12 +41,8 @@ pub async fn list(
     CurrentUser(auth): CurrentUser,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<(HeaderMap, Json<Vec<ResoftAiAgentActivity>>), ApiError> {
-    let window = Window::new(q.skip, q.limit, 50, 100)?;
-    let project_id = q
-        .project_id
-        .ok_or_else(|| Error::Validation(vec![FieldError::query("project_id", "missing", "Field required")]))?;
-    let agent = q.agent_name.as_deref().filter(|a| !a.is_empty());
-    let page = state.factory.activities(&auth.principal(), project_id, agent, window.skip, window.limit).await?;
+    let agent = q.agent_name.as_deref();
+    let page = state.factory.activities(&auth.principal(), q.project_id, agent, q.skip, q.limit).await?;
     let mut headers = HeaderMap::new();
     headers.insert("x-total-count", HeaderValue::from(page.total));
     Ok((headers, Json(page.items.iter().map(Into::into).collect())))

@@ -6,8 +6,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use serde::Deserialize;
 use serde_json::Value;
-use slipway_core::{Error, FieldError};
-use slipway_factory::{ProjectRequest, ProjectStatus, ProjectUpdate};
+use slipway_factory::{ProjectQuery, ProjectRequest, ProjectUpdate};
 use utoipa::{IntoParams, ToSchema};
 
 use super::project_views::{
@@ -17,7 +16,6 @@ use super::project_views::{
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, CurrentUser, MaybeJson, PathId};
 use crate::state::AppState;
-use crate::surfaces::paging::Window;
 
 /// A project to create. Unknown fields are ignored, as FastAPI does.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -86,18 +84,8 @@ pub async fn list(
     CurrentUser(auth): CurrentUser,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<(HeaderMap, Json<Vec<ResoftAiProjectSummary>>), ApiError> {
-    let window = Window::new(q.skip, q.limit, 20, 100)?;
-    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
-        None => None,
-        Some(s) => Some(s.parse::<ProjectStatus>().map_err(|_| {
-            Error::Validation(vec![FieldError::query(
-                "status",
-                "enum",
-                "status must be one of pending, running, completed, failed, cancelled",
-            )])
-        })?),
-    };
-    let page = state.factory.projects(&auth.principal(), q.user_id, status, window.skip, window.limit).await?;
+    let query = ProjectQuery { skip: q.skip, limit: q.limit, status: q.status, user_id: q.user_id };
+    let page = state.factory.projects(&auth.principal(), query).await?;
     let mut headers = HeaderMap::new();
     headers.insert("x-total-count", HeaderValue::from(page.total));
     Ok((headers, Json(page.items.iter().map(Into::into).collect())))
