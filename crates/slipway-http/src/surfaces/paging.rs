@@ -38,6 +38,14 @@ impl Paging {
     }
 }
 
+/// The headers of [`total_count`].
+pub type TotalCount = [(axum::http::HeaderName, axum::http::HeaderValue); 1];
+
+/// `X-Total-Count: <total>`, the header a bare-array list carries its total in.
+pub fn total_count(total: i64) -> TotalCount {
+    [(axum::http::HeaderName::from_static("x-total-count"), axum::http::HeaderValue::from(total))]
+}
+
 /// The query parameters of a paginated user list.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

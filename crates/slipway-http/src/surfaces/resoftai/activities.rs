@@ -2,7 +2,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -10,6 +9,7 @@ use super::activity_views::ResoftAiAgentActivity;
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, CurrentUser, PathId};
 use crate::state::AppState;
+use crate::surfaces::paging::{TotalCount, total_count};
 
 /// The query of the activity list.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -40,12 +40,10 @@ pub async fn list(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
     ApiQuery(q): ApiQuery<ListQuery>,
-) -> Result<(HeaderMap, Json<Vec<ResoftAiAgentActivity>>), ApiError> {
+) -> Result<(TotalCount, Json<Vec<ResoftAiAgentActivity>>), ApiError> {
     let agent = q.agent_name.as_deref();
     let page = state.factory.activities(&auth.principal(), q.project_id, agent, q.skip, q.limit).await?;
-    let mut headers = HeaderMap::new();
-    headers.insert("x-total-count", HeaderValue::from(page.total));
-    Ok((headers, Json(page.items.iter().map(Into::into).collect())))
+    Ok((total_count(page.total), Json(page.items.iter().map(Into::into).collect())))
 }
 
 /// One agent call.

@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
 use slipway_factory::{ProjectQuery, ProjectRequest, ProjectUpdate};
@@ -16,6 +16,7 @@ use super::project_views::{
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, CurrentUser, MaybeJson, PathId};
 use crate::state::AppState;
+use crate::surfaces::paging::{TotalCount, total_count};
 
 /// A project to create. Unknown fields are ignored, as FastAPI does.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -83,12 +84,10 @@ pub async fn list(
     State(state): State<AppState>,
     CurrentUser(auth): CurrentUser,
     ApiQuery(q): ApiQuery<ListQuery>,
-) -> Result<(HeaderMap, Json<Vec<ResoftAiProjectSummary>>), ApiError> {
+) -> Result<(TotalCount, Json<Vec<ResoftAiProjectSummary>>), ApiError> {
     let query = ProjectQuery { skip: q.skip, limit: q.limit, status: q.status, user_id: q.user_id };
     let page = state.factory.projects(&auth.principal(), query).await?;
-    let mut headers = HeaderMap::new();
-    headers.insert("x-total-count", HeaderValue::from(page.total));
-    Ok((headers, Json(page.items.iter().map(Into::into).collect())))
+    Ok((total_count(page.total), Json(page.items.iter().map(Into::into).collect())))
 }
 
 /// A project with its deliverables.
