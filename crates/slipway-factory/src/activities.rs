@@ -24,7 +24,7 @@ impl Factory {
         let mut problems = Vec::new();
         let window = Window::check(skip, limit, DEFAULT_PAGE, &mut problems);
         if project_id.is_none() {
-            problems.push(FieldError::query("project_id", "missing", "Field required"));
+            problems.push(FieldError::query("project_id", "missing", "field required"));
         }
         let Some(project_id) = project_id.filter(|_| problems.is_empty()) else {
             return Err(Error::Validation(problems));
