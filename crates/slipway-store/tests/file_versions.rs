@@ -61,4 +61,19 @@ backend_tests! {
         sorted.sort();
         assert_eq!(sorted, (1..=8).collect::<Vec<_>>());
     }
+
+    async fn versions_added_to_one_file_at_once_all_land(db: Db) {
+        let (user, id) = project(&db).await;
+        let (file, _) = db.write_file_version(&version(id, "main.py", format!("{:064x}", 1), user), true, now()).await.unwrap();
+        let mut writes = tokio::task::JoinSet::new();
+        for n in 0..12 {
+            let db = db.clone();
+            writes.spawn(async move { db.add_file_version(file.id, &format!("{:064x}", 2 + n), 1, "text/plain", Some(user), Some(1), now()).await });
+        }
+        while let Some(done) = writes.join_next().await {
+            assert!(done.unwrap().unwrap().is_some(), "every concurrent update or restore lands");
+        }
+        let versions: Vec<i32> = db.file_versions(file.id).await.unwrap().iter().map(|v| v.version).collect();
+        assert_eq!(versions, (1..=13).rev().collect::<Vec<_>>());
+    }
 }

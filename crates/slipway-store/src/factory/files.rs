@@ -103,12 +103,7 @@ impl Db {
                     updated_at = $5 WHERE id = $1 AND version = $6 RETURNING *";
         let version = "INSERT INTO file_versions (file_id, version, sha256, size, created_by, restored_from, \
                        created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
-        // SQLite takes the write lock at the start: a transaction that reads first and then writes fails at once
-        // with "database is locked" when another writer committed meanwhile (no busy wait can save it).
-        let begin = match self.backend() {
-            crate::Backend::Sqlite => "BEGIN IMMEDIATE",
-            crate::Backend::Postgres => "BEGIN",
-        };
+        let begin = self.write_begin();
         Ok(on_pool!(self, |pool| {
             // Two writers of one path at once: the loser of the insert or of the version check tries again.
             loop {
@@ -184,10 +179,11 @@ impl Db {
                     updated_at = $5 WHERE id = $1 AND version = $6 RETURNING *";
         let version = "INSERT INTO file_versions (file_id, version, sha256, size, created_by, restored_from, \
                        created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+        let begin = self.write_begin();
         Ok(on_pool!(self, |pool| {
             // A concurrent writer of the same file moves its version on: the loser reads it again and retries.
             loop {
-                let mut tx = pool.begin().await?;
+                let mut tx = pool.begin_with(begin).await?;
                 let current: Option<FileRecord> = sqlx::query_as(find).bind(file_id).fetch_optional(&mut *tx).await?;
                 let Some(current) = current else {
                     tx.rollback().await?;
@@ -273,8 +269,9 @@ impl Db {
     pub async fn delete_file(&self, id: i64) -> Result<Option<Vec<String>>, StoreError> {
         let shas = "SELECT DISTINCT sha256 FROM file_versions WHERE file_id = $1";
         let delete = "DELETE FROM project_files WHERE id = $1";
+        let begin = self.write_begin();
         Ok(on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(begin).await?;
             let digests: Vec<String> = sqlx::query_scalar(shas).bind(id).fetch_all(&mut *tx).await?;
             let gone = sqlx::query(delete).bind(id).execute(&mut *tx).await?.rows_affected() == 1;
             tx.commit().await?;

@@ -196,6 +196,16 @@ pub struct ProjectFilter {
 }
 
 impl Db {
+    /// How a transaction that reads and then writes begins: SQLite must take the write lock at the start, or
+    /// the transaction fails at once with "database is locked" when another writer committed meanwhile (no
+    /// busy wait can save it); PostgreSQL's row locks and guards need nothing more.
+    pub(crate) fn write_begin(&self) -> &'static str {
+        match self.backend() {
+            crate::Backend::Sqlite => "BEGIN IMMEDIATE",
+            crate::Backend::Postgres => "BEGIN",
+        }
+    }
+
     /// Creates a project.
     pub async fn insert_project(&self, p: &NewProject, now: DateTime<Utc>) -> Result<i64, StoreError> {
         let sql = "INSERT INTO projects (user_id, name, description, requirements, config, created_at, updated_at) \
@@ -264,8 +274,9 @@ impl Db {
         let clear = "UPDATE projects SET run_job_id = NULL WHERE id = $1";
         let jobs = "DELETE FROM jobs WHERE id IN (SELECT job_id FROM project_runs WHERE project_id = $1)";
         let project = "DELETE FROM projects WHERE id = $1";
+        let begin = self.write_begin();
         Ok(on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(begin).await?;
             let digests: Vec<String> = sqlx::query_scalar(shas).bind(id).fetch_all(&mut *tx).await?;
             sqlx::query(clear).bind(id).execute(&mut *tx).await?;
             sqlx::query(jobs).bind(id).execute(&mut *tx).await?;
@@ -289,8 +300,9 @@ impl Db {
                     WHERE id = $1 AND run_job_id IS NOT DISTINCT FROM $3";
         let record = "INSERT INTO project_runs (job_id, project_id, workflow_id, resumed_from, created_at) \
                       VALUES ($1, $2, $3, $4, $5)";
+        let begin = self.write_begin();
         Ok(on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(begin).await?;
             let swapped = sqlx::query(swap)
                 .bind(project_id)
                 .bind(run.job_id)
