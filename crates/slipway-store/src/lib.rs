@@ -5,6 +5,7 @@
 
 pub mod agents;
 mod db;
+pub mod delivery;
 mod error;
 pub mod factory;
 pub mod identity;

@@ -1,0 +1,7 @@
+//! Slipway's delivery domain: AnsFlow's pipelines and their runs on the engine, the GitHub and GitLab webhooks
+//! that start them, Jenkins builds over Jenkins' HTTP API, and Perfect21's git-flow operations and git hooks on
+//! real repositories (with the `git` command, so hooks run).
+
+pub mod repository;
+
+pub use repository::repository_key;

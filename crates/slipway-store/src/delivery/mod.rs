@@ -1,0 +1,2 @@
+//! Delivery: AnsFlow's pipelines and their runs, webhook deliveries, Jenkins servers, and the git repositories
+//! Perfect21's git-flow works on.
