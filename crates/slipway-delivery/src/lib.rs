@@ -5,3 +5,4 @@
 pub mod repository;
 
 pub use repository::repository_key;
+pub mod webhooks;

@@ -1,0 +1,9 @@
+//! GitHub and GitLab webhooks: authenticity, what a delivery asks for, and the record of every delivery.
+
+pub mod event;
+pub mod github;
+pub mod gitlab;
+pub mod signature;
+
+pub use event::{Hook, Provider, Trigger, TriggerEvent};
+pub use signature::{github_signature, github_signature_valid, gitlab_token_valid};
