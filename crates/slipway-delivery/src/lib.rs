@@ -3,6 +3,6 @@
 //! real repositories (with the `git` command, so hooks run).
 
 pub mod repository;
+pub mod webhooks;
 
 pub use repository::repository_key;
-pub mod webhooks;

@@ -162,6 +162,18 @@ async fn two_nodes_share_counters_through_redis() {
     assert_eq!(node_b.send(login_req(&ip)).await.status, 429, "the other node saw the first three");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_is_a_health_probe_only_where_counters_live_in_it() {
+    use slipway_identity::RateLimiter;
+    let memory = RateLimiter::from_config(&RateLimitConfig { enabled: true, ..RateLimitConfig::default() }).await;
+    assert!(memory.unwrap().probe().is_none(), "no redis is configured, so none is reported");
+    let Some(url) = redis_url() else { return };
+    let rates = RateLimitConfig { enabled: true, redis_url: Some(url), ..RateLimitConfig::default() };
+    let probe = RateLimiter::from_config(&rates).await.unwrap().probe().unwrap();
+    assert_eq!(probe.name(), "redis");
+    assert!(probe.check().await.is_ok(), "a PING round trip");
+}
+
 /// The request with its `Content-Length`, as real clients send it (the body limit refuses it before reading).
 fn sized(mut req: Request<Body>) -> Request<Body> {
     use axum::body::HttpBody;

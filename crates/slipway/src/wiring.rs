@@ -90,7 +90,8 @@ pub async fn app_state(config: &Config, db: Db, engine: Engine, llm: Llm) -> any
     };
     let identity = identity(config, db.clone()).await?;
     let limiter = RateLimiter::from_config(&config.rate_limits).await.context("cannot set up rate limits")?;
-    let probes: Vec<Arc<dyn Probe>> = vec![Arc::new(db.clone()), Arc::new(engine.clone())];
+    let mut probes: Vec<Arc<dyn Probe>> = vec![Arc::new(db.clone()), Arc::new(engine.clone())];
+    probes.extend(limiter.probe());
     Ok(AppState::new(AppParts {
         node,
         probes,

@@ -27,6 +27,11 @@ pub fn payload(content_type: Option<&str>, body: &[u8]) -> Result<Value, Error> 
         .map_err(|e| Error::MalformedRequest(format!("the delivery's payload is not JSON: {e}")))
 }
 
+/// The repository keys of every address the payload gives for its repository (none for organization pings).
+pub fn repository_keys_of(payload: &Value) -> Vec<String> {
+    payload.get("repository").map(|r| repository_keys(r, ADDRESSES)).unwrap_or_default()
+}
+
 /// What a delivery of event `event` (`X-GitHub-Event`) with `payload` asks for.
 pub fn hook(event: &str, payload: &Value) -> Result<Hook, Error> {
     match event {
@@ -47,7 +52,7 @@ fn push(p: &Value) -> Result<Hook, Error> {
     if p.get("deleted").and_then(Value::as_bool) == Some(true) || is_null_sha(after) {
         return Ok(Hook::Ignored(format!("{r} was deleted")));
     }
-    let repo = p.get("repository").ok_or_else(|| missing("repository"))?;
+    p.get("repository").ok_or_else(|| missing("repository"))?;
     let details = json!({
         "pusher": text(p, "/pusher/name"),
         "message": text(p, "/head_commit/message"),
@@ -60,7 +65,7 @@ fn push(p: &Value) -> Result<Hook, Error> {
     };
     Ok(Hook::Trigger(Trigger {
         event,
-        repository_keys: repository_keys(repo, ADDRESSES),
+        repository_keys: repository_keys_of(p),
         branch,
         checkout_ref,
         commit: after.to_owned(),
@@ -76,10 +81,10 @@ fn pull_request(p: &Value) -> Result<Hook, Error> {
     let base = text(p, "/pull_request/base/ref").ok_or_else(|| missing("pull_request.base.ref"))?;
     let head_ref = text(p, "/pull_request/head/ref").ok_or_else(|| missing("pull_request.head.ref"))?;
     let sha = text(p, "/pull_request/head/sha").ok_or_else(|| missing("pull_request.head.sha"))?;
-    let repo = p.get("repository").ok_or_else(|| missing("repository"))?;
+    p.get("repository").ok_or_else(|| missing("repository"))?;
     Ok(Hook::Trigger(Trigger {
         event: TriggerEvent::PullRequest,
-        repository_keys: repository_keys(repo, ADDRESSES),
+        repository_keys: repository_keys_of(p),
         branch: Some(base.to_owned()),
         checkout_ref: head_ref.to_owned(),
         commit: sha.to_owned(),
@@ -132,7 +137,10 @@ mod tests {
                 "pull_request": {"number": 7, "base": {"ref": "main"}, "head": {"ref": "feature/x", "sha": "def"}}})
         };
         let Hook::Trigger(t) = hook("pull_request", &pr("synchronize")).unwrap() else { panic!() };
-        assert_eq!((t.branch.as_deref(), t.checkout_ref.as_str(), t.commit.as_str()), (Some("main"), "feature/x", "def"));
+        assert_eq!(
+            (t.branch.as_deref(), t.checkout_ref.as_str(), t.commit.as_str()),
+            (Some("main"), "feature/x", "def")
+        );
         assert_eq!(t.details["number"], 7);
         assert!(matches!(hook("pull_request", &pr("closed")).unwrap(), Hook::Ignored(_)));
     }

@@ -31,8 +31,8 @@ fn missing(field: &str) -> Error {
     Error::invalid_field(field, "missing", format!("the payload has no {field}"))
 }
 
-/// Addresses of the project, and of the older `repository` object.
-fn keys(p: &Value) -> Vec<String> {
+/// The repository keys of the project's addresses, and of the older `repository` object's.
+pub fn repository_keys_of(p: &Value) -> Vec<String> {
     let mut keys = p.get("project").map(|r| repository_keys(r, ADDRESSES)).unwrap_or_default();
     for k in p.get("repository").map(|r| repository_keys(r, ADDRESSES)).unwrap_or_default() {
         if !keys.contains(&k) {
@@ -54,7 +54,7 @@ fn push(p: &Value) -> Result<Hook, Error> {
     };
     Ok(Hook::Trigger(Trigger {
         event,
-        repository_keys: keys(p),
+        repository_keys: repository_keys_of(p),
         branch,
         checkout_ref,
         commit: sha.to_owned(),
@@ -73,7 +73,7 @@ fn merge_request(p: &Value) -> Result<Hook, Error> {
     let sha = text(attrs, "/last_commit/id").ok_or_else(|| missing("object_attributes.last_commit.id"))?;
     Ok(Hook::Trigger(Trigger {
         event: TriggerEvent::PullRequest,
-        repository_keys: keys(p),
+        repository_keys: repository_keys_of(p),
         branch: Some(target.to_owned()),
         checkout_ref: source.to_owned(),
         commit: sha.to_owned(),
@@ -108,7 +108,10 @@ mod tests {
         let mr = json!({"object_kind": "merge_request", "project": project(), "object_attributes": {
             "iid": 3, "action": "update", "target_branch": "main", "source_branch": "f", "last_commit": {"id": "cc"}}});
         let Hook::Trigger(t) = hook("Merge Request Hook", &mr).unwrap() else { panic!() };
-        assert_eq!((t.event, t.branch.as_deref(), t.checkout_ref.as_str()), (TriggerEvent::PullRequest, Some("main"), "f"));
+        assert_eq!(
+            (t.event, t.branch.as_deref(), t.checkout_ref.as_str()),
+            (TriggerEvent::PullRequest, Some("main"), "f")
+        );
     }
 
     #[test]

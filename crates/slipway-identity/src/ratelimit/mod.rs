@@ -73,6 +73,14 @@ impl RateLimiter {
         }
     }
 
+    /// Redis as a health probe, when the counters live there.
+    pub fn probe(&self) -> Option<Arc<dyn slipway_core::probe::Probe>> {
+        match self {
+            Self::Redis(r) => Some(Arc::new(r.clone())),
+            Self::Off | Self::Memory(_) => None,
+        }
+    }
+
     /// Whether limits apply at all.
     pub fn is_enabled(&self) -> bool {
         !matches!(self, Self::Off)

@@ -1,7 +1,13 @@
 //! Counters in Redis, shared by every node: one key per bucket, caller and window, incremented and given an
 //! expiry in one atomic transaction.
 
+use std::time::{Duration, Instant};
+
 use redis::aio::ConnectionManager;
+use slipway_core::probe::{Probe, ProbeFuture};
+
+/// How long the probe waits for Redis.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Window counters in Redis.
 #[derive(Clone)]
@@ -24,5 +30,25 @@ impl RedisCounters {
         let (count, _): (u64, i64) =
             redis::pipe().atomic().incr(&id, 1u64).expire(&id, ttl).query_async(&mut conn).await?;
         Ok(count)
+    }
+}
+
+/// Redis as a health probe (where the counters live in it): a `PING` round trip.
+impl Probe for RedisCounters {
+    fn name(&self) -> &'static str {
+        "redis"
+    }
+
+    fn check(&self) -> ProbeFuture<'_> {
+        Box::pin(async move {
+            let started = Instant::now();
+            let mut conn = self.conn.clone();
+            let ping = redis::cmd("PING").query_async::<String>(&mut conn);
+            match tokio::time::timeout(PROBE_TIMEOUT, ping).await {
+                Ok(Ok(_)) => Ok(started.elapsed()),
+                Ok(Err(e)) => Err(format!("redis did not answer PING: {e}")),
+                Err(_) => Err(format!("redis did not answer within {PROBE_TIMEOUT:?}")),
+            }
+        })
     }
 }
