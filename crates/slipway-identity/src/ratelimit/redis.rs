@@ -43,7 +43,8 @@ impl Probe for RedisCounters {
         Box::pin(async move {
             let started = Instant::now();
             let mut conn = self.conn.clone();
-            let ping = redis::cmd("PING").query_async::<String>(&mut conn);
+            let cmd = redis::cmd("PING");
+            let ping = cmd.query_async::<String>(&mut conn);
             match tokio::time::timeout(PROBE_TIMEOUT, ping).await {
                 Ok(Ok(_)) => Ok(started.elapsed()),
                 Ok(Err(e)) => Err(format!("redis did not answer PING: {e}")),
