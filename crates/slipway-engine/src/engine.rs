@@ -86,7 +86,7 @@ impl EngineBuilder {
             }
         }
         let inner = Arc::new(Inner {
-            hub: Hub::new(self.db.clone()),
+            hub: Arc::new(Hub::new(self.db.clone())),
             kinds: self.registry.kinds(),
             db: self.db,
             write,
@@ -108,7 +108,13 @@ impl EngineBuilder {
             tasks: Mutex::new(JoinSet::new()),
             writer_task: Mutex::new(None),
         });
-        let writer_task = tokio::spawn(writer::run(Arc::clone(&inner), writes));
+        let journal = writer::Journal {
+            db: inner.write.clone(),
+            channels: inner.channels.clone(),
+            hub: Arc::clone(&inner.hub),
+            stop: inner.stop.clone(),
+        };
+        let writer_task = writer::spawn(journal, writes)?;
         *inner.writer_task.lock().unwrap_or_else(PoisonError::into_inner) = Some(writer_task);
         {
             let mut tasks = inner.tasks.lock().unwrap_or_else(PoisonError::into_inner);
@@ -155,7 +161,8 @@ pub struct Engine {
 pub(crate) struct Inner {
     /// Reads (and writes outside the engine's own paths).
     pub db: Db,
-    /// The engine's writes: a one-connection pool on SQLite, the same pool on PostgreSQL.
+    /// The engine's writes: a one-connection pool on SQLite, the same pool on PostgreSQL (the journal writer
+    /// opens a connection of its own there).
     pub write: Db,
     pub settings: EngineSettings,
     /// This node's lease-holder name; unique per process start, naming its host, boot, pid and start time.
@@ -177,7 +184,7 @@ pub(crate) struct Inner {
     pub wake: Notify,
     /// Wakes the scheduler: a schedule was created or changed.
     pub schedules_changed: Notify,
-    pub hub: Hub,
+    pub hub: Arc<Hub>,
     pub writer: Writer,
     /// Jobs running on this node.
     pub running: Mutex<HashMap<i64, Arc<RunningJob>>>,
@@ -187,7 +194,8 @@ pub(crate) struct Inner {
     /// Stops every background loop.
     pub stop: CancellationToken,
     pub tasks: Mutex<JoinSet<()>>,
-    pub writer_task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// Answers when the journal writer's thread has drained its queue and ended.
+    pub writer_task: Mutex<Option<tokio::sync::oneshot::Receiver<()>>>,
 }
 
 impl Inner {

@@ -138,6 +138,25 @@ impl Db {
         }
     }
 
+    /// A pool of one connection of its own, with this pool's options, opened on the calling runtime (so a
+    /// writer on a runtime of its own drives its socket there); on SQLite a second pool of one connection (as
+    /// [`Db::dedicated_writer`]).
+    pub async fn own_connection(&self) -> Result<Self, StoreError> {
+        match self {
+            Self::Sqlite(_) => self.dedicated_writer().await,
+            Self::Postgres(pool) => {
+                let own = PgPoolOptions::new()
+                    .max_connections(1)
+                    .min_connections(1)
+                    .test_before_acquire(false)
+                    .acquire_timeout(pool.options().get_acquire_timeout())
+                    .connect_with((*pool.connect_options()).clone())
+                    .await?;
+                Ok(Self::Postgres(own))
+            }
+        }
+    }
+
     /// The engine behind this pool.
     pub fn backend(&self) -> Backend {
         match self {
