@@ -14,3 +14,4 @@ pub use flow::FlowRequest;
 pub use outcome::Outcome;
 pub use repositories::{GitRepositories, RepositoryRequest};
 pub use service::Git;
+pub use slipway_store::delivery::GitRepositoryRecord;

@@ -37,18 +37,18 @@ impl Git {
     }
 
     /// Installs hook group `group` (default `standard`) into `repository`'s effective hooks directory; a clone's
-    /// hooks must stay inside the clone.
+    /// hooks must stay inside the clone. Answers the outcome and the group's name.
     pub async fn install_hooks(
         &self,
         principal: &Principal,
         repository: Option<&str>,
         group: Option<&str>,
         force: bool,
-    ) -> Result<Outcome, Error> {
+    ) -> Result<(Outcome, &'static str), Error> {
         let group = hooks::group(group)?;
         let repo = self.repositories.resolve(principal, repository).await?;
         let ctx = self.repositories.context(principal, &repo).await?;
         let confine = (repo.kind == "clone").then(|| Path::new(&repo.path));
-        hooks::install(&ctx, group, force, confine).await
+        Ok((hooks::install(&ctx, group, force, confine).await?, group.name))
     }
 }
