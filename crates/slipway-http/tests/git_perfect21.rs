@@ -292,4 +292,29 @@ backend_tests! {
         assert_eq!(gone.status, 200);
         assert!(local.path().join(".git").is_dir(), "a local path is only unregistered");
     }
+
+    async fn without_the_sandbox_only_administrators_run_git(db: Db) {
+        let none = slipway_engine::SandboxAvailability::Unavailable("bwrap is not installed here".into());
+        let outbound = slipway_outbound::OutboundPolicy::from_entries(["127.0.0.1"]).unwrap();
+        let app = TestApp::new(db, Setup { sandbox: Some(none), outbound, ..Setup::default() }).await;
+        let (url, _served) = served_repository().await;
+        let (ann, _) = app.user("ann").await;
+        let root = app.admin("root").await;
+        let r = app.json("POST", "/workflow/repositories", json!({"url": url}), Some(&ann)).await;
+        assert_eq!(r.status, 403, "{}", r.text);
+        assert_error_shape("POST", "/workflow/repositories", &r);
+        assert_eq!(r.json()["error_code"], "PERMISSION_DENIED", "{}", r.text);
+        // Perfect21's 403 text is its table's; the service's error says why.
+        let who = app.state.identity.authenticate(&ann).await.unwrap().principal();
+        let req = slipway_delivery::git::RepositoryRequest { url: Some(url.clone()), ..Default::default() };
+        let err = app.state.git.repositories.register(&who, &req).await.unwrap_err();
+        assert!(matches!(&err, slipway_core::Error::Forbidden(m) if m.contains("bwrap is not installed here")), "{err:?}");
+        assert_eq!(app.call("GET", "/workflow/repositories", Some(&ann)).await.json()["repositories"], json!([]));
+
+        let cloned = clone(&app, &root, &url, None).await;
+        let (status, b) = flow(&app, Some(&root), json!({"action": "create-release", "version": "1.0"})).await;
+        assert_eq!((status, b["success"].as_bool()), (200, Some(true)), "administrators' git runs on the host: {b}");
+        let (status, _) = flow(&app, Some(&ann), json!({"action": "branch-info", "repository": cloned["id"]})).await;
+        assert_eq!(status, 404, "and another user's repository is still not found");
+    }
 }
