@@ -144,3 +144,26 @@ async fn an_unknown_group_names_the_groups_and_a_clones_hooks_stay_inside_it() {
     let o = hooks::install(&repo.ctx, hooks::group(None).unwrap(), true, Some(&repo.path())).await.unwrap();
     assert!(!o.success, "{o:?}");
 }
+
+#[tokio::test]
+async fn the_pre_push_hook_runs_the_projects_tests() {
+    let repo = Repo::new("main");
+    if repo.try_sh("command -v pytest").0 != 0 {
+        eprintln!("SKIPPED: pytest is not installed here");
+        return;
+    }
+    assert!(install(&repo, "standard", false).await.success);
+    let remote = tempfile::tempdir().unwrap();
+    repo.sh(&format!("git init -q --bare {0} && git remote add origin {0}", remote.path().display()));
+    repo.sh("mkdir tests && printf 'def test_fails():\n    assert 1 == 2\n' > tests/test_app.py && git add tests && git commit -qm 'test: a failing test'");
+    let (code, text) = repo.try_sh("git push -q origin main");
+    assert_ne!(code, 0, "{text}");
+    assert!(text.contains("push refused; 'pytest -q' failed"), "{text}");
+    assert!(
+        repo.try_sh(&format!("git -C {} rev-parse -q --verify main", remote.path().display())).0 != 0,
+        "nothing was pushed"
+    );
+    repo.sh("printf 'def test_passes():\n    assert 1 == 1\n' > tests/test_app.py && git commit -qam 'test: a passing test'");
+    let (code, text) = repo.try_sh("git push -q origin main");
+    assert_eq!(code, 0, "{text}");
+}

@@ -248,6 +248,27 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn a_command_past_its_timeout_is_killed_with_its_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let author = Author { name: "Ann".into(), email: "ann@example.com".into() };
+        let mut ctx = GitContext::host(dir.path(), author, dir.path());
+        ctx.timeout = Duration::from_millis(300);
+        let started = std::time::Instant::now();
+        let marker = dir.path().join("survived");
+        let alias = format!("alias.slow=!sleep 3; touch {}", marker.display());
+        let out = ctx.git(&["-c", &alias, "slow"]).await.unwrap();
+        assert!(out.timed_out && !out.success(), "{out:?}");
+        assert!(started.elapsed() < Duration::from_secs(2));
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        assert!(!marker.exists(), "the shell git started was killed too");
+
+        let version = ctx.git(&["--version"]).await.unwrap();
+        assert!(version.success() && version.stdout.starts_with("git version"), "{version:?}");
+        let env = ctx.git(&["var", "GIT_AUTHOR_IDENT"]).await.unwrap();
+        assert!(env.stdout.starts_with("Ann <ann@example.com>"), "{env:?}");
+    }
+
     #[test]
     fn ordinary_users_need_the_sandbox_and_local_paths_are_administrators() {
         let user = Principal { user_id: 2, username: "ann".into(), role: slipway_core::Role::User };

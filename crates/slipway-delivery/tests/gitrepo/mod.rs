@@ -25,7 +25,7 @@ pub fn sh_status(dir: &Path, home: &Path, script: &str) -> (i32, String) {
         .arg(script)
         .current_dir(dir)
         .env_clear()
-        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+        .env("PATH", std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into()))
         .env("HOME", home)
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
