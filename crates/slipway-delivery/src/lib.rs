@@ -2,7 +2,9 @@
 //! that start them, Jenkins builds over Jenkins' HTTP API, and Perfect21's git-flow operations and git hooks on
 //! real repositories (with the `git` command, so hooks run).
 
+pub mod git;
 pub mod repository;
 pub mod webhooks;
 
+pub use git::{Git, GitRepositories};
 pub use repository::repository_key;

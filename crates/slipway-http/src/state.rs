@@ -55,6 +55,8 @@ pub struct AppParts {
     pub agents: Agents,
     /// ResoftAI's software factory: projects, their runs and files, templates.
     pub factory: Factory,
+    /// Perfect21's git-flow and hooks on the users' repositories.
+    pub git: slipway_delivery::Git,
     /// This host's CPU and memory use.
     pub host: HostSampler,
     /// This node's HTTP figures (fed by the middleware).

@@ -77,6 +77,18 @@ pub async fn start_engine(config: &Config, db: Db, llm: &Llm) -> anyhow::Result<
     Ok(engine)
 }
 
+/// Perfect21's git-flow: clones under `<data_dir>/repositories`, clone URLs policed by `outbound_allow`, git run
+/// in the engine's sandbox.
+pub fn git(config: &Config, db: &Db, engine: &Engine) -> anyhow::Result<slipway_delivery::Git> {
+    let repositories = slipway_delivery::GitRepositories::new(
+        db.clone(),
+        &config.data_dir,
+        outbound_policy(config)?,
+        engine.sandbox().clone(),
+    );
+    Ok(slipway_delivery::Git::new(repositories))
+}
+
 /// Builds the application state on an open, migrated database, this node's engine (which joins the probes) and
 /// the LLM service its agents use.
 pub async fn app_state(config: &Config, db: Db, engine: Engine, llm: Llm) -> anyhow::Result<AppState> {
@@ -100,6 +112,7 @@ pub async fn app_state(config: &Config, db: Db, engine: Engine, llm: Llm) -> any
         tasks: Tasks::new(engine.clone()),
         agents: Agents::new(engine.clone(), llm.clone(), db.clone()),
         factory: Factory::new(engine.clone(), llm.clone(), db.clone(), project_files(config, &db)?),
+        git: git(config, &db, &engine)?,
         host: HostSampler::default(),
         http_stats: HttpStats::default(),
         engine,

@@ -80,6 +80,8 @@ pub struct Setup {
     pub sandbox: Option<slipway_engine::SandboxAvailability>,
     /// The largest project file accepted, bytes.
     pub max_upload_bytes: u64,
+    /// The policy for user-given URLs outside the LLM runtime (git clone URLs): strict, as by default.
+    pub outbound: slipway_outbound::OutboundPolicy,
 }
 
 impl Default for Setup {
@@ -95,6 +97,7 @@ impl Default for Setup {
             },
             sandbox: None,
             max_upload_bytes: 8 * 1024 * 1024,
+            outbound: slipway_outbound::OutboundPolicy::default(),
         }
     }
 }
@@ -106,8 +109,13 @@ pub async fn state_with(db: Db, setup: Setup) -> (AppState, tempfile::TempDir) {
     let mailer = Mailer::from_config(&mail, dir.path()).expect("mailer");
     let identity = Identity::new(db.clone(), IdentityConfig::default(), dir.path(), mailer).await.expect("identity");
     let limiter = RateLimiter::from_config(&setup.rates).await.expect("limiter");
-    let settings =
-        EngineSettings { workers: 2, workspace_root: dir.path().join("workspaces"), ..EngineSettings::default() };
+    let settings = EngineSettings {
+        workers: 2,
+        workspace_root: dir.path().join("workspaces"),
+        // As in production: the sandbox hides the whole data dir (workspaces and clones are bound back).
+        data_dir: Some(dir.path().to_path_buf()),
+        ..EngineSettings::default()
+    };
     install_crypto();
     let sealer = slipway_store::Sealer::from_secret("the secret key of the HTTP tests, 32+ chars");
     let llm = slipway_llm::Llm::new(db.clone(), setup.llm, sealer).await.expect("llm");
@@ -133,6 +141,12 @@ pub async fn state_with(db: Db, setup: Setup) -> (AppState, tempfile::TempDir) {
         tasks: Tasks::new(engine.clone()),
         agents: slipway_agents::Agents::new(engine.clone(), llm.clone(), db.clone()),
         factory: slipway_factory::Factory::new(engine.clone(), llm.clone(), db.clone(), files),
+        git: slipway_delivery::Git::new(slipway_delivery::GitRepositories::new(
+            db.clone(),
+            dir.path(),
+            setup.outbound.clone(),
+            engine.sandbox().clone(),
+        )),
         host: slipway_ops::HostSampler::default(),
         http_stats: slipway_http::middleware::HttpStats::default(),
         engine,

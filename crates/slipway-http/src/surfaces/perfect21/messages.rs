@@ -24,6 +24,15 @@ pub const EMAIL_VERIFIED: Msg = Msg::new("email_verified", "邮箱验证成功",
 /// `GET /api/auth/admin/users` 200 (the document shows only `"string"`; not in [`ALL`]).
 pub const USERS_LISTED: Msg = Msg::new("users_listed", "获取用户列表成功", "Users fetched");
 
+/// `POST /workflow/repositories` 200 (Slipway's repository routes; not in [`ALL`]).
+pub const REPOSITORY_REGISTERED: Msg = Msg::new("repository_registered", "仓库注册成功", "Repository registered");
+/// `GET /workflow/repositories/{id}` 200 (not in [`ALL`]).
+pub const REPOSITORY_FOUND: Msg = Msg::new("repository_found", "获取仓库成功", "Repository fetched");
+/// `DELETE /workflow/repositories/{id}` 200 (not in [`ALL`]).
+pub const REPOSITORY_DELETED: Msg = Msg::new("repository_deleted", "仓库已删除", "Repository removed");
+/// `POST /workflow/repositories/{id}/default` 200 (not in [`ALL`]).
+pub const REPOSITORY_DEFAULT: Msg = Msg::new("repository_default", "已设为默认仓库", "Repository is now the default");
+
 /// `USER_EXISTS`.
 pub const USER_EXISTS: Msg = Msg::new("user_exists", "用户名或邮箱已存在", "Username or e-mail address already exists");
 /// `INVALID_CREDENTIALS`.

@@ -1,9 +1,15 @@
 //! Perfect21 (`000`): `http://localhost:8000`, `{success, …}` bodies.
 
 mod auth;
+mod git_flow;
+mod git_flow_views;
 mod health;
+mod hooks;
+mod hooks_views;
 pub mod messages;
 mod metrics;
+mod repositories;
+mod repositories_views;
 pub mod tasks;
 pub mod views;
 mod workflow_views;
@@ -34,4 +40,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(workflows::status))
         .routes(routes!(metrics::metrics))
         .routes(routes!(metrics::gates))
+        .routes(routes!(git_flow::run))
+        .routes(routes!(hooks::install))
+        .routes(routes!(repositories::list, repositories::register))
+        .routes(routes!(repositories::get, repositories::delete))
+        .routes(routes!(repositories::set_default))
 }
