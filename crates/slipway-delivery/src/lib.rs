@@ -2,6 +2,9 @@
 //! that start them, Jenkins builds over Jenkins' HTTP API, and Perfect21's git-flow operations and git hooks on
 //! real repositories (with the `git` command, so hooks run).
 
+pub mod jenkins;
 pub mod repository;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use repository::repository_key;
