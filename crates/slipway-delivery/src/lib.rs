@@ -7,4 +7,5 @@ pub mod repository;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use jenkins::{Jenkins, JenkinsBuildExecutor};
 pub use repository::repository_key;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use slipway_delivery::jenkins::{
     Credential, JenkinsClient, JenkinsError, JenkinsEvent, JobPath, Polling, ServerAccess,
 };
-use slipway_delivery::testing::jenkins::{JenkinsConfig, JobScript, LocalJenkins, CRUMB_FIELD};
+use slipway_delivery::testing::jenkins::{CRUMB_FIELD, JenkinsConfig, JobScript, LocalJenkins};
 use slipway_outbound::OutboundPolicy;
 use tokio_util::sync::CancellationToken;
 
@@ -69,7 +69,8 @@ fn console(events: &[JenkinsEvent]) -> Vec<String> {
 async fn a_token_build_in_a_folder_gets_its_parameters_and_its_whole_console_in_order() {
     let j = jenkins(JenkinsConfig::default()).await;
     let c = client(&j, token(&j));
-    let (out, events) = run(&c, "team/web app", &params(&[("BRANCH", "main"), ("ENVIRONMENT", "staging & prod")])).await;
+    let (out, events) =
+        run(&c, "team/web app", &params(&[("BRANCH", "main"), ("ENVIRONMENT", "staging & prod")])).await;
     let out = out.unwrap();
     assert_eq!(out.result, "SUCCESS");
     assert_eq!(out.build.number, 1);
@@ -173,8 +174,11 @@ async fn wrong_credentials_missing_permission_and_unknown_jobs_are_named() {
 
     let c = client(&j, token(&j));
     let forbidden = run(&c, "flaky", &[]).await.0.unwrap_err();
-    assert!(matches!(&forbidden, JenkinsError::Forbidden { what, detail }
-        if what == "build job flaky" && detail.contains("missing the Job/Build permission")), "{forbidden:?}");
+    assert!(
+        matches!(&forbidden, JenkinsError::Forbidden { what, detail }
+        if what == "build job flaky" && detail.contains("missing the Job/Build permission")),
+        "{forbidden:?}"
+    );
     assert_eq!(slipway_core::Error::from(forbidden).default_status(), 403);
     let missing = run(&c, "team/nope", &[]).await.0.unwrap_err();
     assert_eq!(missing.to_string(), "no such Jenkins job team/nope");
@@ -248,10 +252,203 @@ async fn an_unreachable_jenkins_is_a_bad_gateway_and_loopback_needs_an_administr
     };
     let c = JenkinsClient::new(&OutboundPolicy::default(), true, access.clone(), fast()).unwrap();
     let err = run(&c, "flaky", &[]).await.0.unwrap_err();
-    assert!(matches!(&err, JenkinsError::Unreachable { url, .. } if url == &format!("http://{closed}/jenkins/")), "{err:?}");
+    assert!(
+        matches!(&err, JenkinsError::Unreachable { url, .. } if url == &format!("http://{closed}/jenkins/")),
+        "{err:?}"
+    );
     let core = slipway_core::Error::from(err);
     assert_eq!((core.default_status(), core.code()), (502, "BAD_GATEWAY"));
     let refused = JenkinsClient::new(&OutboundPolicy::default(), false, access, fast()).unwrap_err();
     assert!(matches!(&refused, JenkinsError::Refused(m) if m.contains("loopback")), "{refused:?}");
     assert!(!format!("{c:?}").contains("\"t\""), "the credential is not printed");
+}
+
+mod job {
+    //! The `delivery.jenkins_build` job and the service on both backends.
+    use super::*;
+    use serde_json::json;
+    use slipway_core::{Error, Principal, Role};
+    use slipway_delivery::jenkins::{
+        CONSOLE_EVENT, Jenkins, JenkinsBuildExecutor, JenkinsServerChanges, NewJenkinsServer, QUEUED_EVENT,
+        STARTED_EVENT, TriggerRequest,
+    };
+    use slipway_engine::{Engine, EngineSettings, JobStatus, Waited};
+    use slipway_store::identity::NewUser;
+    use slipway_store::{Db, Sealer, backend_tests};
+
+    pub struct Rig {
+        pub db: Db,
+        pub engine: Engine,
+        pub jenkins: Jenkins,
+        pub local: LocalJenkins,
+        pub admin: Principal,
+        pub ann: Principal,
+        _dir: tempfile::TempDir,
+    }
+
+    async fn user(db: &Db, name: &str, role: Role) -> Principal {
+        let email = format!("{name}@example.com");
+        let role_text = if role == Role::Admin { "admin" } else { "user" };
+        let new = NewUser {
+            username: name,
+            email: &email,
+            password_hash: "$argon2id$fake",
+            role: role_text,
+            full_name: name,
+            email_verified: true,
+        };
+        let id = db.insert_user(&new, slipway_core::time::now()).await.unwrap().id;
+        Principal { user_id: id, username: name.into(), role }
+    }
+
+    pub async fn rig(db: Db, config: JenkinsConfig) -> Rig {
+        let local = jenkins(config).await;
+        let dir = tempfile::tempdir().unwrap();
+        let sealer = Sealer::from_secret("the secret key of the delivery tests, 32+ chars");
+        let policy = OutboundPolicy::default();
+        let settings = EngineSettings {
+            workers: 2,
+            workspace_root: dir.path().join("workspaces"),
+            cancel_grace: Duration::from_secs(2),
+            ..EngineSettings::default()
+        };
+        let executor = JenkinsBuildExecutor::new(db.clone(), sealer.clone(), policy.clone()).with_polling(fast());
+        let engine = Engine::builder(db.clone(), settings).executor(executor).start().await.unwrap();
+        let jenkins =
+            Jenkins::new(db.clone(), sealer, policy, engine.clone()).with_trigger_wait(Duration::from_secs(10));
+        let admin = user(&db, "root", Role::Admin).await;
+        let ann = user(&db, "ann", Role::User).await;
+        Rig { db, engine, jenkins, local, admin, ann, _dir: dir }
+    }
+
+    impl Rig {
+        pub async fn server(&self, who: &Principal, kind: &str, credential: &str) -> i64 {
+            let new = NewJenkinsServer {
+                name: format!("ci-{kind}"),
+                url: self.local.url(),
+                username: self.local.config().username.clone(),
+                credential: credential.into(),
+                credential_kind: Some(kind.into()),
+                is_default: true,
+            };
+            self.jenkins.create(who, new).await.unwrap().id
+        }
+
+        async fn finish(&self, who: &Principal, job_id: i64) -> slipway_engine::Job {
+            match self.engine.wait(who, job_id, Duration::from_secs(20)).await.unwrap() {
+                Waited::Finished(j) => j,
+                Waited::TimedOut(j) => panic!("job {job_id} still {}", j.status),
+            }
+        }
+    }
+
+    fn trigger(job: &str, parameters: serde_json::Value) -> TriggerRequest {
+        TriggerRequest { server_id: None, job_name: job.into(), parameters: Some(parameters) }
+    }
+
+    backend_tests! {
+        async fn a_build_job_records_queue_build_console_and_result_and_never_the_credential(db: Db) {
+            let r = rig(db, JenkinsConfig::default()).await;
+            let token = r.local.config().api_token.clone();
+            r.server(&r.admin, "api_token", &token).await;
+            let out = r.jenkins.trigger(&r.admin, trigger("team/web app", json!({"BRANCH": "main", "N": 2}))).await.unwrap();
+            let queue = out.queue_item.clone().expect("the queue item is named");
+            let build = out.build.clone().expect("the build starts within the wait");
+            assert_eq!((build.number, out.job_name.as_str(), out.server.name.as_str()), (1, "team/web app", "ci-api_token"));
+            let job = r.finish(&r.admin, out.job_id).await;
+            assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
+            assert_eq!(job.output.as_ref().unwrap()["result"], "SUCCESS");
+            let mut sent = r.local.triggers()[0].parameters.clone();
+            sent.sort();
+            assert_eq!(sent, params(&[("BRANCH", "main"), ("N", "2")]), "PostgreSQL's jsonb keeps no key order");
+            let view = r.jenkins.build(&r.admin, out.job_id).await.unwrap();
+            assert_eq!(view.console, CONSOLE.lines().collect::<Vec<_>>());
+            assert_eq!((view.queue_item, view.build, view.result.as_deref()), (Some(queue), Some(build), Some("SUCCESS")));
+            let events = r.db.job_events(out.job_id, 0, 1000).await.unwrap();
+            let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).filter(|k| k.starts_with("jenkins") || *k == CONSOLE_EVENT).collect();
+            assert_eq!(kinds.first(), Some(&QUEUED_EVENT));
+            assert_eq!(kinds.get(1), Some(&STARTED_EVENT));
+            let everything = format!("{:?} {:?} {:?}", job.input, job.output, events);
+            assert!(!everything.contains(&token), "the credential is in no input, output or event");
+            let stored = r.db.jenkins_servers_of(r.admin.user_id).await.unwrap();
+            assert!(stored[0].credential_sealed.starts_with("v1:") && !stored[0].credential_sealed.contains(&token));
+        }
+
+        async fn password_servers_and_unstable_or_failed_builds(db: Db) {
+            let r = rig(db, JenkinsConfig { legacy_302: true, ..JenkinsConfig::default() }).await;
+            let pw = r.local.config().password.clone();
+            r.server(&r.admin, "password", &pw).await;
+            let out = r.jenkins.trigger(&r.admin, trigger("flaky", json!({}))).await.unwrap();
+            let job = r.finish(&r.admin, out.job_id).await;
+            assert_eq!(job.status, JobStatus::Failed);
+            assert_eq!(job.error.as_deref(), Some("Jenkins build flaky #1 finished UNSTABLE"));
+            assert_eq!(r.local.crumbs_issued(), 1);
+            let out = r.jenkins.trigger(&r.admin, trigger("broken", serde_json::Value::Null)).await.unwrap();
+            let job = r.finish(&r.admin, out.job_id).await;
+            assert!(job.error.as_deref().is_some_and(|e| e.ends_with("finished FAILURE")), "{:?}", job.error);
+            assert_eq!(r.jenkins.build(&r.admin, out.job_id).await.unwrap().result.as_deref(), Some("FAILURE"));
+        }
+
+        async fn builds_that_cannot_start_answer_their_error(db: Db) {
+            let r = rig(db, JenkinsConfig { forbidden_jobs: vec!["flaky".into()], ..JenkinsConfig::default() }).await;
+            let token = r.local.config().api_token.clone();
+            let id = r.server(&r.admin, "api_token", &token).await;
+            let missing = r.jenkins.trigger(&r.admin, trigger("team/nope", json!({}))).await.unwrap_err();
+            assert!(matches!(&missing, Error::NotFound(m) if m == "Jenkins job team/nope"), "{missing:?}");
+            let forbidden = r.jenkins.trigger(&r.admin, trigger("flaky", json!({}))).await.unwrap_err();
+            assert!(matches!(&forbidden, Error::Forbidden(m) if m.contains("build job flaky")), "{forbidden:?}");
+            let changes = JenkinsServerChanges { credential: Some("wrong-token".into()), ..JenkinsServerChanges::default() };
+            r.jenkins.update(&r.admin, id, changes).await.unwrap();
+            let refused = r.jenkins.trigger(&r.admin, trigger("team/web app", json!({}))).await.unwrap_err();
+            assert!(matches!(&refused, Error::InvalidConfiguration(m) if m.contains("refused the credentials")), "{refused:?}");
+        }
+
+        async fn cancelling_the_job_stops_the_jenkins_build(db: Db) {
+            let r = rig(db, JenkinsConfig::default()).await;
+            let long: String = (1..=2000).map(|i| format!("step {i}\n")).collect();
+            r.local.add_job("long", JobScript { tick: Duration::from_millis(20), chunk: 8, ..JobScript::new(&long, "SUCCESS") });
+            let token = r.local.config().api_token.clone();
+            r.server(&r.admin, "api_token", &token).await;
+            let out = r.jenkins.trigger(&r.admin, trigger("long", json!({}))).await.unwrap();
+            assert!(out.build.is_some());
+            r.engine.cancel(&r.admin, out.job_id).await.unwrap();
+            let job = r.finish(&r.admin, out.job_id).await;
+            assert_eq!(job.status, JobStatus::Cancelled);
+            assert_eq!(r.local.stopped(), [("long".to_owned(), 1)]);
+        }
+
+        async fn servers_are_their_owners_and_loopback_needs_an_administrator(db: Db) {
+            let r = rig(db, JenkinsConfig::default()).await;
+            let token = r.local.config().api_token.clone();
+            let new = NewJenkinsServer {
+                name: "mine".into(),
+                url: r.local.url(),
+                username: "deployer".into(),
+                credential: token.clone(),
+                credential_kind: None,
+                is_default: true,
+            };
+            let err = r.jenkins.create(&r.ann, new.clone()).await.unwrap_err();
+            assert!(matches!(&err, Error::Validation(f) if f[0].field() == "url" && f[0].msg.contains("loopback")), "{err:?}");
+            let public = NewJenkinsServer { url: "https://ci.example.com/jenkins".into(), ..new.clone() };
+            let anns = r.jenkins.create(&r.ann, public.clone()).await.unwrap();
+            assert!(anns.has_credential && anns.credential_kind == "api_token");
+            let dup = r.jenkins.create(&r.ann, public).await.unwrap_err();
+            assert!(matches!(dup, Error::Conflict(_)));
+            let admins = r.jenkins.create(&r.admin, new).await.unwrap();
+            assert!(matches!(r.jenkins.get(&r.ann, admins.id).await, Err(Error::NotFound(_))));
+            assert!(matches!(r.jenkins.delete(&r.ann, admins.id).await, Err(Error::NotFound(_))));
+            let theirs = TriggerRequest { server_id: Some(admins.id), ..trigger("flaky", json!({})) };
+            assert!(matches!(r.jenkins.trigger(&r.ann, theirs).await, Err(Error::NotFound(_))));
+            assert_eq!(r.jenkins.get(&r.admin, anns.id).await.unwrap().name, "mine", "administrators reach every server");
+            let out = r.jenkins.trigger(&r.admin, trigger("flaky", json!({}))).await.unwrap();
+            assert!(matches!(r.jenkins.build(&r.ann, out.job_id).await, Err(Error::NotFound(_))));
+            r.jenkins.delete(&r.ann, anns.id).await.unwrap();
+            let none = r.jenkins.trigger(&r.ann, trigger("flaky", json!({}))).await.unwrap_err();
+            assert!(matches!(&none, Error::Validation(f) if f[0].field() == "server_id"), "{none:?}");
+            let bad = r.jenkins.trigger(&r.ann, trigger("a/../b", json!({"X": [1]}))).await.unwrap_err();
+            let fields: Vec<String> = bad.field_errors().iter().map(|f| f.field()).collect();
+            assert_eq!(fields, ["job_name", "parameters.X"]);
+        }
+    }
 }

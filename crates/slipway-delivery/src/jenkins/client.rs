@@ -289,12 +289,14 @@ impl JenkinsClient {
         JenkinsError::Unreachable { url: self.base.to_string(), reason }
     }
 
-    async fn send(&self, method: Method, url: Url, form: Option<&[(String, String)]>) -> Result<Response, JenkinsError> {
+    async fn send(
+        &self,
+        method: Method,
+        url: Url,
+        form: Option<&[(String, String)]>,
+    ) -> Result<Response, JenkinsError> {
         self.policy.check_url(&url, self.caller_is_admin).map_err(|r| refused(&r))?;
-        let mut req = self
-            .http
-            .request(method.clone(), url)
-            .basic_auth(&self.username, Some(self.credential.secret()));
+        let mut req = self.http.request(method.clone(), url).basic_auth(&self.username, Some(self.credential.secret()));
         if method == Method::POST {
             let crumb = self.crumb.lock().ok().and_then(|c| c.clone());
             if let Some(c) = crumb {
@@ -335,7 +337,12 @@ impl JenkinsClient {
     }
 
     /// A POST, with a crumb when signing in with a password, and once more with one after a `403` with a token.
-    async fn post(&self, url: Url, form: Option<&[(String, String)]>, what: &What<'_>) -> Result<Response, JenkinsError> {
+    async fn post(
+        &self,
+        url: Url,
+        form: Option<&[(String, String)]>,
+        what: &What<'_>,
+    ) -> Result<Response, JenkinsError> {
         let password = matches!(self.credential, Credential::Password(_));
         if password && !self.has_crumb() {
             self.fetch_crumb().await?;
@@ -365,7 +372,9 @@ impl JenkinsClient {
         let detail = shorten(&resp.text().await.unwrap_or_default());
         Err(match (status, what) {
             (StatusCode::UNAUTHORIZED, _) => JenkinsError::Credentials(self.username.clone()),
-            (StatusCode::FORBIDDEN, What::Job(job)) => JenkinsError::Forbidden { what: format!("build job {job}"), detail },
+            (StatusCode::FORBIDDEN, What::Job(job)) => {
+                JenkinsError::Forbidden { what: format!("build job {job}"), detail }
+            }
             (StatusCode::FORBIDDEN, What::Other(w)) => JenkinsError::Forbidden { what: (*w).to_owned(), detail },
             (StatusCode::NOT_FOUND, What::Job(job)) => JenkinsError::NoSuchJob(job.to_string()),
             (s, What::Job(job)) => JenkinsError::Protocol(format!("HTTP {s} for job {job}: {detail}")),
@@ -385,7 +394,10 @@ impl JenkinsClient {
             .get(header::LOCATION)
             .and_then(|v| v.to_str().ok())
             .ok_or_else(|| {
-                JenkinsError::Protocol(format!("HTTP {} for job {job} named no queue item (no Location)", resp.status()))
+                JenkinsError::Protocol(format!(
+                    "HTTP {} for job {job} named no queue item (no Location)",
+                    resp.status()
+                ))
             })?
             .to_owned();
         let url = self.rebase(&location)?;

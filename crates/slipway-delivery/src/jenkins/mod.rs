@@ -4,10 +4,17 @@
 
 mod client;
 mod error;
+mod executor;
 mod path;
+mod service;
 
-pub use client::{
-    BuildOutcome, BuildRef, Credential, JenkinsClient, JenkinsEvent, Polling, QueueRef, ServerAccess,
-};
+pub use client::{BuildOutcome, BuildRef, Credential, JenkinsClient, JenkinsEvent, Polling, QueueRef, ServerAccess};
 pub use error::JenkinsError;
+pub use executor::{
+    BuildInput, CONSOLE_EVENT, FINISHED_EVENT, JenkinsBuildExecutor, KIND, QUEUED_EVENT, STARTED_EVENT,
+};
 pub use path::{JobPath, form_parameters};
+pub use service::{
+    BuildView, CredentialKind, DEFAULT_TRIGGER_WAIT, Jenkins, JenkinsServerChanges, JenkinsServerView,
+    NewJenkinsServer, ServerRef, TriggerOutcome, TriggerRequest,
+};

@@ -298,7 +298,13 @@ fn query_param(uri: &Uri, name: &str) -> Option<String> {
     form_urlencoded::parse(uri.query()?.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
 }
 
-async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn handle(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let config = &shared.config;
     let Some(auth) = authenticate(config, &headers) else { return unauthorized() };
     let segments: Vec<String> = uri.path().split('/').filter(|s| !s.is_empty()).map(decode).collect();
@@ -306,7 +312,10 @@ async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, hea
     let mut inner = shared.lock();
     let needs_crumb = auth == Auth::Password || config.crumb_for_tokens;
     if method == Method::POST && needs_crumb && !crumb_ok(&inner, &headers) {
-        return text(StatusCode::FORBIDDEN, "<html><body>Error 403 No valid crumb was included in the request</body></html>");
+        return text(
+            StatusCode::FORBIDDEN,
+            "<html><body>Error 403 No valid crumb was included in the request</body></html>",
+        );
     }
     let parts: Vec<&str> = segments.iter().map(String::as_str).collect();
     match (method.as_str(), parts.as_slice()) {
@@ -374,7 +383,8 @@ fn queue_item(inner: &mut Inner, config: &JenkinsConfig, base: &str, id: u64) ->
     });
     if let Some(n) = item.build {
         body["_class"] = json!("hudson.model.Queue$LeftItem");
-        body["executable"] = json!({ "_class": "hudson.model.FreeStyleBuild", "number": n, "url": format!("{job_url}{n}/") });
+        body["executable"] =
+            json!({ "_class": "hudson.model.FreeStyleBuild", "number": n, "url": format!("{job_url}{n}/") });
     }
     axum::Json(body).into_response()
 }
@@ -415,8 +425,15 @@ fn job_route(
                 form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
             let id = inner.next_queue;
             inner.next_queue += 1;
-            inner.queue.insert(id, QueueItem { job: job.clone(), created: Instant::now(), cancelled: false, build: None });
-            inner.triggers.push(Trigger { job, parameters, with_parameters: *action == "buildWithParameters", queue_id: id });
+            inner
+                .queue
+                .insert(id, QueueItem { job: job.clone(), created: Instant::now(), cancelled: false, build: None });
+            inner.triggers.push(Trigger {
+                job,
+                parameters,
+                with_parameters: *action == "buildWithParameters",
+                queue_id: id,
+            });
             let status = if config.legacy_302 { StatusCode::FOUND } else { StatusCode::CREATED };
             let mut r = status.into_response();
             if let Ok(v) = HeaderValue::from_str(&format!("{base}/queue/item/{id}/")) {
@@ -444,7 +461,8 @@ fn job_route(
                     let end = if build.aborted_at.is_some() { full.len() } else { build.revealed() };
                     let start = start.min(end);
                     let chunk = full.as_bytes().get(start..end).unwrap_or_default().to_vec();
-                    let mut r = (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain;charset=utf-8")], chunk).into_response();
+                    let mut r =
+                        (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain;charset=utf-8")], chunk).into_response();
                     if let Ok(v) = HeaderValue::from_str(&end.to_string()) {
                         r.headers_mut().insert("X-Text-Size", v);
                     }
