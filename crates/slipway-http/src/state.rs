@@ -8,6 +8,7 @@ use slipway_agents::Agents;
 use slipway_core::Probe;
 use slipway_core::config::{IpNet, RateLimitConfig};
 use slipway_engine::Engine;
+use slipway_delivery::Jenkins;
 use slipway_factory::Factory;
 use slipway_identity::{Identity, RateLimiter};
 use slipway_llm::Llm;
@@ -55,6 +56,8 @@ pub struct AppParts {
     pub agents: Agents,
     /// ResoftAI's software factory: projects, their runs and files, templates.
     pub factory: Factory,
+    /// Users' Jenkins servers and the builds triggered on them.
+    pub jenkins: Jenkins,
     /// This host's CPU and memory use.
     pub host: HostSampler,
     /// This node's HTTP figures (fed by the middleware).

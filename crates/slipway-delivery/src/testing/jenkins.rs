@@ -22,6 +22,9 @@ use serde_json::json;
 
 /// The cookie the crumb issuer sets (Jenkins names it `JSESSIONID.<instance hash>`).
 pub const SESSION_COOKIE: &str = "JSESSIONID.5c1b2e7d";
+/// What Jenkins percent-encodes in a job name inside a URL (`Util.rawEncode`: all but unreserved characters).
+const SEGMENT: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 /// The header the crumb travels in.
 pub const CRUMB_FIELD: &str = "Jenkins-Crumb";
 
@@ -393,7 +396,7 @@ fn job_url(base: &str, job: &str) -> String {
     let mut url = format!("{base}/");
     for name in job.split('/') {
         url.push_str("job/");
-        url.push_str(&percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC).to_string());
+        url.push_str(&percent_encoding::utf8_percent_encode(name, SEGMENT).to_string());
         url.push('/');
     }
     url
