@@ -176,7 +176,7 @@ async fn wrong_credentials_missing_permission_and_unknown_jobs_are_named() {
     let forbidden = run(&c, "flaky", &[]).await.0.unwrap_err();
     assert!(
         matches!(&forbidden, JenkinsError::Forbidden { what, detail }
-        if what == "build job flaky" && detail.contains("missing the Job/Build permission")),
+        if what == "build job flaky" && detail == "user \"deployer\" lacks the permission"),
         "{forbidden:?}"
     );
     assert_eq!(slipway_core::Error::from(forbidden).default_status(), 403);

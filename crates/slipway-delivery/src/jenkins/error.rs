@@ -15,7 +15,7 @@ pub enum JenkinsError {
     Forbidden {
         /// What was refused (`build job a/b`).
         what: String,
-        /// Jenkins' own reason, shortened (`No valid crumb was included in the request`).
+        /// Which refusal it was (a crumb refused, or a permission the user lacks); Jenkins' page is not echoed.
         detail: String,
     },
     /// `404` for a job path.

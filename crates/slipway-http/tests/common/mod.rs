@@ -118,8 +118,7 @@ pub async fn state_with(db: Db, setup: Setup) -> (AppState, tempfile::TempDir) {
             first: std::time::Duration::from_millis(5),
             max: std::time::Duration::from_millis(40),
         });
-    let mut builder =
-        Engine::builder(db.clone(), settings).executor(CommandExecutor::new()).executor(jenkins_executor);
+    let mut builder = Engine::builder(db.clone(), settings).executor(CommandExecutor::new()).executor(jenkins_executor);
     if let Some(sandbox) = setup.sandbox {
         builder = builder.sandbox(sandbox);
     }
