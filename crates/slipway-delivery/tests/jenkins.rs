@@ -417,6 +417,36 @@ mod job {
             assert_eq!(r.local.stopped(), [("long".to_owned(), 1)]);
         }
 
+        async fn a_slow_queue_answers_the_queue_item_alone_and_cancelling_cancels_it(db: Db) {
+            let r = rig(db, JenkinsConfig { queue_delay: Duration::from_secs(60), ..JenkinsConfig::default() }).await;
+            let token = r.local.config().api_token.clone();
+            r.server(&r.admin, "api_token", &token).await;
+            let quick = r.jenkins.clone().with_trigger_wait(Duration::from_millis(400));
+            let out = quick.trigger(&r.admin, trigger("flaky", json!({}))).await.unwrap();
+            assert_eq!(out.status, "running");
+            let queue = out.queue_item.expect("Jenkins queued it at once");
+            assert_eq!(out.build, None, "the build had not started within the wait");
+            r.engine.cancel(&r.admin, out.job_id).await.unwrap();
+            assert_eq!(r.finish(&r.admin, out.job_id).await.status, JobStatus::Cancelled);
+            assert_eq!(r.local.cancelled_items(), [queue.id]);
+        }
+
+        async fn a_job_enqueued_directly_cannot_use_another_users_server(db: Db) {
+            let r = rig(db, JenkinsConfig::default()).await;
+            let token = r.local.config().api_token.clone();
+            let admins = r.server(&r.admin, "api_token", &token).await;
+            let input = json!({"server_id": admins, "job_name": "flaky", "parameters": {}});
+            let options = slipway_engine::EnqueueOptions { max_attempts: 1, ..Default::default() };
+            let job = r.engine.enqueue(&r.ann, slipway_delivery::jenkins::KIND, input, options).await.unwrap();
+            let job = r.finish(&r.ann, job.id).await;
+            assert_eq!(job.status, JobStatus::Failed);
+            assert_eq!(job.error.as_deref(), Some(format!("Jenkins server {admins} not found").as_str()));
+            assert!(r.local.triggers().is_empty(), "nothing reached Jenkins");
+            let bad = json!({"server_id": admins, "job_name": "a/../b"});
+            let refused = r.engine.enqueue(&r.ann, slipway_delivery::jenkins::KIND, bad, Default::default()).await;
+            assert!(matches!(refused, Err(Error::Validation(_))), "{refused:?}");
+        }
+
         async fn servers_are_their_owners_and_loopback_needs_an_administrator(db: Db) {
             let r = rig(db, JenkinsConfig::default()).await;
             let token = r.local.config().api_token.clone();
