@@ -416,7 +416,10 @@ impl JenkinsClient {
                 let cancel_url = self.below(["queue", "cancelItem"], false);
                 let mut cancel_url = cancel_url;
                 cancel_url.query_pairs_mut().append_pair("id", &queue.id.to_string());
-                self.post(cancel_url, None, &What::Other("cancel the queue item")).await?;
+                // Best effort: the item may have left the queue meanwhile; the caller is cancelled either way.
+                if let Err(e) = self.post(cancel_url, None, &What::Other("cancel the queue item")).await {
+                    tracing::warn!(queue_item = %queue.url, error = %e, "could not cancel a Jenkins queue item");
+                }
                 return Err(JenkinsError::Cancelled);
             }
             delay = (delay * 2).min(self.polling.max);
@@ -431,9 +434,15 @@ impl JenkinsClient {
         }
     }
 
-    async fn stop(&self, build: &Url) -> Result<(), JenkinsError> {
-        let url = build.join("stop").map_err(|e| JenkinsError::Protocol(e.to_string()))?;
-        self.post(url, None, &What::Other("stop the build")).await.map(|_| ())
+    /// Asks Jenkins to stop a build, best effort (it may have just finished): a failure is logged, not returned.
+    async fn stop(&self, build: &Url) {
+        let result = match build.join("stop") {
+            Ok(url) => self.post(url, None, &What::Other("stop the build")).await.map(|_| ()),
+            Err(e) => Err(JenkinsError::Protocol(e.to_string())),
+        };
+        if let Err(e) = result {
+            tracing::warn!(build = %build, error = %e, "could not stop a Jenkins build");
+        }
     }
 
     /// Streams the build's console to `on_line` (complete lines, in order) until it is written, then waits for
@@ -467,7 +476,7 @@ impl JenkinsClient {
                 break;
             }
             if self.pause(delay, cancel).await {
-                self.stop(&build_url).await?;
+                self.stop(&build_url).await;
                 return Err(JenkinsError::Cancelled);
             }
         }
@@ -486,7 +495,7 @@ impl JenkinsClient {
                 _ => {}
             }
             if self.pause(delay, cancel).await {
-                self.stop(build_url).await?;
+                self.stop(build_url).await;
                 return Err(JenkinsError::Cancelled);
             }
             delay = (delay * 2).min(self.polling.max);
