@@ -196,6 +196,10 @@ pub enum Error {
     /// A dependency (database, provider) is not available right now.
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// An outside server Slipway called on the caller's behalf (a Jenkins) could not be reached or answered
+    /// what its protocol does not allow. The text names the server and what went wrong.
+    #[error("bad gateway: {0}")]
+    BadGateway(String),
     /// Our fault. The text is logged, never shown to the caller.
     #[error("internal error: {0}")]
     Internal(String),
@@ -240,6 +244,7 @@ impl Error {
             Self::HeaderFieldsTooLarge => 431,
             Self::RateLimited { .. } => 429,
             Self::Timeout | Self::Unavailable(_) => 503,
+            Self::BadGateway(_) => 502,
             Self::Internal(_) => 500,
         }
     }
@@ -282,6 +287,7 @@ impl Error {
             Self::InvalidConfiguration(_) => "CONFIGURATION_INVALID",
             Self::Timeout => "TIMEOUT",
             Self::Unavailable(_) => "SERVICE_UNAVAILABLE",
+            Self::BadGateway(_) => "BAD_GATEWAY",
             Self::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -367,6 +373,13 @@ mod tests {
         assert_eq!(e.default_status(), 400);
         assert_eq!(e.code(), "CONFIGURATION_INVALID");
         assert!(e.public_message().contains("\"mine\""));
+    }
+
+    #[test]
+    fn an_outside_server_that_misbehaves_is_a_bad_gateway() {
+        let e = Error::BadGateway("Jenkins at http://ci/ cannot be reached: connection refused".into());
+        assert_eq!((e.default_status(), e.code()), (502, "BAD_GATEWAY"));
+        assert!(e.public_message().contains("connection refused"));
     }
 
     #[test]

@@ -3,8 +3,12 @@
 //! real repositories (with the `git` command, so hooks run).
 
 pub mod git;
+pub mod jenkins;
 pub mod repository;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod webhooks;
 
 pub use git::{Git, GitRepositories};
+pub use jenkins::{Jenkins, JenkinsBuildExecutor};
 pub use repository::repository_key;

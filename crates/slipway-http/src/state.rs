@@ -7,6 +7,7 @@ use std::time::Instant;
 use slipway_agents::Agents;
 use slipway_core::Probe;
 use slipway_core::config::{IpNet, RateLimitConfig};
+use slipway_delivery::Jenkins;
 use slipway_engine::Engine;
 use slipway_factory::Factory;
 use slipway_identity::{Identity, RateLimiter};
@@ -57,6 +58,8 @@ pub struct AppParts {
     pub factory: Factory,
     /// Perfect21's git-flow and hooks on the users' repositories.
     pub git: slipway_delivery::Git,
+    /// Users' Jenkins servers and the builds triggered on them.
+    pub jenkins: Jenkins,
     /// This host's CPU and memory use.
     pub host: HostSampler,
     /// This node's HTTP figures (fed by the middleware).

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use slipway_agents::Agents;
 use slipway_core::{Config, Probe};
+use slipway_delivery::{Jenkins, JenkinsBuildExecutor};
 use slipway_engine::{CommandExecutor, Engine, EngineSettings};
 use slipway_factory::{Factory, ProjectFiles};
 use slipway_files::BlobStore;
@@ -50,14 +51,19 @@ pub fn outbound_policy(config: &Config) -> anyhow::Result<OutboundPolicy> {
     OutboundPolicy::from_entries(&config.outbound_allow).map_err(|e| anyhow::anyhow!("outbound_allow: {e}"))
 }
 
+/// The sealer of stored credentials (LLM API keys, Jenkins tokens), from the installation's secret key.
+pub async fn sealer(config: &Config, db: &Db) -> anyhow::Result<Sealer> {
+    Sealer::load(config.secret_key.as_deref(), &config.data_dir, db)
+        .await
+        .context("cannot load the secret key that seals stored credentials")
+}
+
 /// The LLM runtime: settings from the `llm_*` keys, users' configurations policed by `outbound_allow`, API
 /// keys sealed with the installation's secret key.
 pub async fn llm(config: &Config, db: &Db) -> anyhow::Result<Llm> {
     let settings = LlmSettings::from_config(&config.llm).map_err(|e| anyhow::anyhow!("LLM configuration: {e}"))?;
     let settings = LlmSettings { outbound: outbound_policy(config)?, ..settings };
-    let sealer = Sealer::load(config.secret_key.as_deref(), &config.data_dir, db)
-        .await
-        .context("cannot load the secret key that seals stored credentials")?;
+    let sealer = sealer(config, db).await?;
     Llm::new(db.clone(), settings, sealer).await.context("cannot start the LLM runtime")
 }
 
@@ -71,7 +77,9 @@ pub fn project_files(config: &Config, db: &Db) -> anyhow::Result<ProjectFiles> {
 pub async fn start_engine(config: &Config, db: Db, llm: &Llm) -> anyhow::Result<Engine> {
     let runtime = slipway_agents::Runtime { llm: llm.clone(), db: db.clone() };
     let files = project_files(config, &db)?;
-    let builder = Engine::builder(db, EngineSettings::from_config(config)).executor(CommandExecutor::new());
+    let jenkins = JenkinsBuildExecutor::new(db.clone(), sealer(config, &db).await?, outbound_policy(config)?);
+    let builder =
+        Engine::builder(db, EngineSettings::from_config(config)).executor(CommandExecutor::new()).executor(jenkins);
     let builder = slipway_factory::register(slipway_agents::register(builder, &runtime), &runtime, &files);
     let engine = builder.start().await.context("cannot start the job engine")?;
     Ok(engine)
@@ -104,6 +112,7 @@ pub async fn app_state(config: &Config, db: Db, engine: Engine, llm: Llm) -> any
     let limiter = RateLimiter::from_config(&config.rate_limits).await.context("cannot set up rate limits")?;
     let mut probes: Vec<Arc<dyn Probe>> = vec![Arc::new(db.clone()), Arc::new(engine.clone())];
     probes.extend(limiter.probe());
+    let jenkins = Jenkins::new(db.clone(), sealer(config, &db).await?, outbound_policy(config)?, engine.clone());
     Ok(AppState::new(AppParts {
         node,
         probes,
@@ -113,6 +122,7 @@ pub async fn app_state(config: &Config, db: Db, engine: Engine, llm: Llm) -> any
         agents: Agents::new(engine.clone(), llm.clone(), db.clone()),
         factory: Factory::new(engine.clone(), llm.clone(), db.clone(), project_files(config, &db)?),
         git: git(config, &db, &engine)?,
+        jenkins,
         host: HostSampler::default(),
         http_stats: HttpStats::default(),
         engine,

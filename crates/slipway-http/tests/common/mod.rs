@@ -118,9 +118,15 @@ pub async fn state_with(db: Db, setup: Setup) -> (AppState, tempfile::TempDir) {
     };
     install_crypto();
     let sealer = slipway_store::Sealer::from_secret("the secret key of the HTTP tests, 32+ chars");
-    let llm = slipway_llm::Llm::new(db.clone(), setup.llm, sealer).await.expect("llm");
+    let llm = slipway_llm::Llm::new(db.clone(), setup.llm, sealer.clone()).await.expect("llm");
     let runtime = slipway_agents::Runtime { llm: llm.clone(), db: db.clone() };
-    let mut builder = Engine::builder(db.clone(), settings).executor(CommandExecutor::new());
+    let outbound = slipway_outbound::OutboundPolicy::default();
+    let jenkins_executor = slipway_delivery::JenkinsBuildExecutor::new(db.clone(), sealer.clone(), outbound.clone())
+        .with_polling(slipway_delivery::jenkins::Polling {
+            first: std::time::Duration::from_millis(5),
+            max: std::time::Duration::from_millis(40),
+        });
+    let mut builder = Engine::builder(db.clone(), settings).executor(CommandExecutor::new()).executor(jenkins_executor);
     if let Some(sandbox) = setup.sandbox {
         builder = builder.sandbox(sandbox);
     }
@@ -147,6 +153,8 @@ pub async fn state_with(db: Db, setup: Setup) -> (AppState, tempfile::TempDir) {
             setup.outbound.clone(),
             engine.sandbox().clone(),
         )),
+        jenkins: slipway_delivery::Jenkins::new(db.clone(), sealer, outbound, engine.clone())
+            .with_trigger_wait(std::time::Duration::from_secs(10)),
         host: slipway_ops::HostSampler::default(),
         http_stats: slipway_http::middleware::HttpStats::default(),
         engine,

@@ -1,0 +1,3 @@
+//! Test helpers (feature `testing`): [`jenkins::LocalJenkins`], a local server speaking Jenkins' remote API.
+
+pub mod jenkins;
