@@ -2,6 +2,11 @@
 //! that start them, Jenkins builds over Jenkins' HTTP API, and Perfect21's git-flow operations and git hooks on
 //! real repositories (with the `git` command, so hooks run).
 
+pub mod pipelines;
 pub mod repository;
 
+pub use pipelines::model::{PipelineInput, PipelineQuery, RunDetail, StepInput, Trigger, TriggerKind};
+pub use pipelines::runs::RunVariables;
+pub use pipelines::service::UpdateMode;
+pub use pipelines::{PipelineSettings, Pipelines, register};
 pub use repository::repository_key;
