@@ -10,3 +10,4 @@ pub use pipelines::runs::RunVariables;
 pub use pipelines::service::UpdateMode;
 pub use pipelines::{PipelineSettings, Pipelines, register};
 pub use repository::repository_key;
+pub use slipway_store::delivery::{ArtifactRecord, PipelineRecord, PipelineRunRecord, RunStepRecord};

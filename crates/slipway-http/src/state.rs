@@ -7,6 +7,7 @@ use std::time::Instant;
 use slipway_agents::Agents;
 use slipway_core::Probe;
 use slipway_core::config::{IpNet, RateLimitConfig};
+use slipway_delivery::Pipelines;
 use slipway_engine::Engine;
 use slipway_factory::Factory;
 use slipway_identity::{Identity, RateLimiter};
@@ -55,6 +56,8 @@ pub struct AppParts {
     pub agents: Agents,
     /// ResoftAI's software factory: projects, their runs and files, templates.
     pub factory: Factory,
+    /// AnsFlow's pipelines, their runs and step types.
+    pub pipelines: Pipelines,
     /// This host's CPU and memory use.
     pub host: HostSampler,
     /// This node's HTTP figures (fed by the middleware).

@@ -119,6 +119,15 @@ pub async fn state_with(db: Db, setup: Setup) -> (AppState, tempfile::TempDir) {
     let blobs = slipway_files::BlobStore::open(None, dir.path()).expect("file store");
     let files = slipway_factory::ProjectFiles::new(db.clone(), blobs, setup.max_upload_bytes);
     let builder = slipway_factory::register(slipway_agents::register(builder, &runtime), &runtime, &files);
+    let pipeline_blobs = slipway_files::BlobStore::open(None, &dir.path().join("pipelines")).expect("file store");
+    let pipeline_settings = slipway_delivery::PipelineSettings::new(
+        db.clone(),
+        slipway_store::Sealer::from_secret("the secret key of the HTTP tests, 32+ chars"),
+        pipeline_blobs,
+        slipway_outbound::OutboundPolicy::from_entries(Vec::<String>::new()).expect("policy"),
+    )
+    .expect("pipeline settings");
+    let builder = slipway_delivery::register(builder, &pipeline_settings);
     let engine = builder.start().await.expect("engine");
     let state = AppState::new(AppParts {
         node: NodeInfo {
@@ -133,6 +142,7 @@ pub async fn state_with(db: Db, setup: Setup) -> (AppState, tempfile::TempDir) {
         tasks: Tasks::new(engine.clone()),
         agents: slipway_agents::Agents::new(engine.clone(), llm.clone(), db.clone()),
         factory: slipway_factory::Factory::new(engine.clone(), llm.clone(), db.clone(), files),
+        pipelines: slipway_delivery::Pipelines::new(engine.clone(), pipeline_settings),
         host: slipway_ops::HostSampler::default(),
         http_stats: slipway_http::middleware::HttpStats::default(),
         engine,

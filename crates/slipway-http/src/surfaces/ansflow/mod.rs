@@ -1,7 +1,13 @@
 //! AnsFlow (`002`): Django REST framework style, trailing slashes, `{error: {code, message, details}}` errors.
 
 mod auth;
+mod links;
 pub mod messages;
+pub mod pipeline_run_views;
+mod pipeline_runs;
+pub mod pipeline_views;
+mod pipelines;
+mod step_types;
 pub mod views;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -16,4 +22,14 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::refresh))
         .routes(routes!(auth::me))
         .routes(routes!(auth::list_users))
+        .routes(routes!(pipelines::list, pipelines::create))
+        .routes(routes!(pipelines::get, pipelines::put, pipelines::patch, pipelines::delete))
+        .routes(routes!(pipeline_runs::run))
+        .routes(routes!(pipeline_runs::list))
+        .routes(routes!(pipeline_runs::detail))
+        .routes(routes!(pipeline_runs::cancel))
+        .routes(routes!(pipeline_runs::restart))
+        .routes(routes!(pipeline_runs::artifacts))
+        .routes(routes!(pipeline_runs::download))
+        .routes(routes!(step_types::list))
 }
