@@ -9,12 +9,13 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
 use common::{Harness, bare_repository, outside_tmp, pipeline, processes_with, step};
 use futures_util::StreamExt;
 use serde_json::json;
 use slipway_core::Error;
 use slipway_delivery::pipelines::secrets::VariableInput;
-use slipway_delivery::{PipelineInput, RunVariables};
+use slipway_delivery::{PipelineInput, RunVariables, UpdateMode};
 use slipway_store::{Db, backend_tests};
 
 fn vars(plain: &[(&str, &str)], secret: &[(&str, &str)]) -> RunVariables {
@@ -29,7 +30,7 @@ backend_tests! {
         let (bare, sha) = bare_repository(repo_dir.path());
         let mut input = pipeline("build", vec![
             step("Checkout", "git_checkout", json!({"repository": bare.to_str().unwrap(), "branch": "main", "directory": "src"})),
-            step("Read", "shell_command", json!({"command": "cat README.md; echo \"env=$ENVIRONMENT token=$API_TOKEN\"", "working_dir": "src"})),
+            step("Read", "shell_command", json!({"command": "cat README.md; echo \"env=$ENVIRONMENT token=$API_TOKEN\"; echo \"cfg=${GIT_CONFIG_VALUE_0:-none}\"", "working_dir": "src"})),
             step("Build", "script", json!({"script": "mkdir -p out\necho \"$VERSION\" > out/version.txt\necho built >&2"})),
             step("Upload", "artifact_upload", json!({"paths": ["out/*.txt"]})),
         ]);
@@ -37,9 +38,11 @@ backend_tests! {
             VariableInput { name: "API_TOKEN".into(), value: Some("tok-9f8e7d".into()), secret: true },
             VariableInput { name: "ENVIRONMENT".into(), value: Some("dev".into()), secret: false },
         ]);
+        input.repository_credential = Some(Some("ghp_cr3dential".into()));
         let p = h.pipelines.create(&h.admin, input).await.unwrap();
         let stored = h.db.pipeline(p.id).await.unwrap().unwrap();
         assert!(!stored.variables.to_string().contains("tok-9f8e7d"), "secret variables are sealed at rest");
+        assert!(stored.repository_credential.as_deref().is_some_and(|c| !c.contains("ghp_cr3dential")));
         let run = h.pipelines.run(&h.admin, p.id, None, vars(&[("ENVIRONMENT", "staging"), ("VERSION", "1.2.3")], &[])).await.unwrap();
         assert_eq!((run.number, run.trigger_type.as_str(), run.branch.as_str()), (1, "manual", "main"));
         h.finish(run.job_id.unwrap()).await;
@@ -58,6 +61,9 @@ backend_tests! {
         let lines: Vec<String> = events.iter().filter(|e| e.kind == "log").map(|e| e.payload["line"].as_str().unwrap().to_owned()).collect();
         assert!(lines.iter().any(|l| l == "env=staging token=***"), "{lines:?}");
         assert!(events.iter().all(|e| !e.payload.to_string().contains("tok-9f8e7d")), "no event carries the secret");
+        let header = base64::engine::general_purpose::STANDARD.encode("x-access-token:ghp_cr3dential");
+        assert!(events.iter().all(|e| !e.payload.to_string().contains("ghp_cr3dential") && !e.payload.to_string().contains(&header)));
+        assert!(read.contains("cfg=none"), "the credential reaches only the checkout: {read}");
         let tagged = events.iter().find(|e| e.kind == "log" && e.payload["line"] == "built").unwrap();
         assert_eq!((tagged.payload["step"].as_i64(), tagged.payload["stream"].as_str()), (Some(2), Some("stderr")));
         let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).filter(|k| k.starts_with("step_")).collect();
@@ -230,6 +236,31 @@ backend_tests! {
         let detail = h.pipelines.run_detail(&h.admin, again.id).await.unwrap();
         assert!(detail.steps[0].log.contains("v=1 s=***"), "{}", detail.steps[0].log);
         assert_eq!(detail.variables, [("V".to_owned(), "1".to_owned()), ("S".to_owned(), "***".to_owned())]);
+        h.stop().await;
+    }
+
+    async fn a_schedule_runs_the_pipeline_on_the_engines_schedules(db: Db) {
+        let h = Harness::start(db).await;
+        let mut input = pipeline("cron", vec![step("Tick", "shell_command", json!({"command": "echo tick"}))]);
+        input.schedule = Some(Some("* * * * * *".into()));
+        let p = h.pipelines.create(&h.admin, input).await.unwrap();
+        let schedule_id = p.schedule_id.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let run = loop {
+            let runs = h.pipelines.runs(&h.admin, p.id, 0, 10).await.unwrap();
+            if let Some(r) = runs.items.iter().find(|r| r.status == "success") {
+                break r.clone();
+            }
+            assert!(Instant::now() < deadline, "no scheduled run finished: {:?}", runs.items);
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        assert_eq!((run.trigger_type.as_str(), run.triggered_by), ("schedule", None));
+        let detail = h.pipelines.run_detail(&h.admin, run.id).await.unwrap();
+        assert_eq!(detail.steps[0].log, "tick\n");
+        let off = PipelineInput { schedule: Some(None), ..PipelineInput::default() };
+        let p = h.pipelines.update(&h.admin, p.id, off, UpdateMode::Partial).await.unwrap();
+        assert_eq!((p.schedule.as_deref(), p.schedule_id), (None, None));
+        assert!(h.engine.get_schedule(&h.admin, schedule_id).await.is_err(), "the engine schedule is gone");
         h.stop().await;
     }
 }
