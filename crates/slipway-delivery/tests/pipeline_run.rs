@@ -14,6 +14,7 @@ use common::{Harness, bare_repository, outside_tmp, pipeline, processes_with, st
 use futures_util::StreamExt;
 use serde_json::json;
 use slipway_core::Error;
+use slipway_delivery::pipelines::events::RunEvent;
 use slipway_delivery::pipelines::secrets::VariableInput;
 use slipway_delivery::{PipelineInput, RunVariables, UpdateMode};
 use slipway_store::{Db, backend_tests};
@@ -66,6 +67,10 @@ backend_tests! {
         assert!(read.contains("cfg=none"), "the credential reaches only the checkout: {read}");
         let tagged = events.iter().find(|e| e.kind == "log" && e.payload["line"] == "built").unwrap();
         assert_eq!((tagged.payload["step"].as_i64(), tagged.payload["stream"].as_str()), (Some(2), Some("stderr")));
+        let updates: Vec<RunEvent> = events.iter().filter_map(|e| RunEvent::from_job_event(e)).collect();
+        assert!(updates.contains(&RunEvent::Commit(sha.clone())));
+        assert!(matches!(updates.last(), Some(RunEvent::Status { status, .. }) if status == "success"), "{:?}", updates.last());
+        assert!(updates.iter().any(|u| matches!(u, RunEvent::StepFinished { step: 3, status, exit_code: Some(0), .. } if status == "success")));
         let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).filter(|k| k.starts_with("step_")).collect();
         assert_eq!(kinds, ["step_started", "step_finished"].repeat(4));
         assert_eq!(detail.artifacts.len(), 1);

@@ -311,4 +311,26 @@ backend_tests! {
         let d = finished(&app, &root, run_id).await;
         assert_eq!(d["status"], "cancelled", "a cancelled run never shows success");
     }
+
+    async fn without_the_sandbox_only_administrators_pipelines_run(db: Db) {
+        let none = slipway_engine::SandboxAvailability::Unavailable("bwrap is switched off in this test".into());
+        let app = TestApp::new(db, common::Setup { sandbox: Some(none), ..common::Setup::default() }).await;
+        let (ann, _) = app.user("ann").await;
+        let root = app.admin("root").await;
+        let steps = json!([{"name": "Hi", "type": "shell_command", "config": {"command": "echo hi"}}]);
+        let mine = app.json("POST", "/api/pipelines/", json!({"name": "mine", "steps": steps}), Some(&ann)).await;
+        assert_eq!(mine.status, 201, "ordinary users may still keep pipelines: {}", mine.text);
+        let path = format!("/api/pipelines/{}/run/", mine.json()["id"]);
+        let r = app.call("POST", &path, Some(&ann)).await;
+        assert_eq!(r.status, 403, "{}", r.text);
+        assert_eq!(r.json()["error"]["code"], "PERMISSION_DENIED");
+        assert_error_shape("POST", &path, &r);
+        let r = app.call("POST", &path, Some(&root)).await;
+        assert_eq!(r.status, 403, "an administrator starting a user's pipeline lends it nothing: {}", r.text);
+        let theirs = app.json("POST", "/api/pipelines/", json!({"name": "root's", "steps": steps}), Some(&root)).await;
+        let r = app.call("POST", &format!("/api/pipelines/{}/run/", theirs.json()["id"]), Some(&root)).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        let d = finished(&app, &root, r.json()["id"].as_i64().unwrap()).await;
+        assert_eq!((d["status"].as_str(), d["steps"][0]["log"].as_str()), (Some("success"), Some("hi\n")), "on the host");
+    }
 }
