@@ -182,9 +182,10 @@ impl Pipelines {
         if matches!(run.status.as_str(), "success" | "failed" | "cancelled") {
             return Err(Error::Conflict(format!("pipeline run {run_id} already finished ({})", run.status)));
         }
-        self.shared.db.set_run_cancelled_by(run.id, principal.user_id, slipway_core::time::now()).await?;
+        // The service authorized the caller; the engine is asked as the job's owner (the pipeline's).
         let owner = Principal { user_id: run.owner_id, username: String::new(), role: slipway_core::Role::User };
         self.engine.cancel(&owner, job_id).await?;
+        self.shared.db.set_run_cancelled_by(run.id, principal.user_id, slipway_core::time::now()).await?;
         self.run_record(run_id).await
     }
 
