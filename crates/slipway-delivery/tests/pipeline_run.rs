@@ -268,4 +268,32 @@ backend_tests! {
         assert!(h.engine.get_schedule(&h.admin, schedule_id).await.is_err(), "the engine schedule is gone");
         h.stop().await;
     }
+
+    async fn webhook_targets_match_the_repository_and_event_with_the_secret_opened(db: Db) {
+        let h = Harness::start(db).await;
+        let hooked = PipelineInput {
+            repository_url: Some("https://GitHub.com/User/Repo.git".into()),
+            trigger_events: Some(vec!["push".into(), "tag".into()]),
+            webhook_secret: Some(Some("hook-s3cret".into())),
+            ..pipeline("hooked", vec![])
+        };
+        let p = h.pipelines.create(&h.admin, hooked).await.unwrap();
+        assert_eq!(p.repository_key, "github.com/user/repo");
+        let manual = PipelineInput { repository_url: Some("git@github.com:user/repo.git".into()), ..pipeline("manual", vec![]) };
+        h.pipelines.create(&h.admin, manual).await.unwrap();
+        let targets = h.pipelines.webhook_targets("github.com/user/repo", "push").await.unwrap();
+        assert_eq!(targets.len(), 1, "only pipelines that push triggers");
+        assert_eq!((targets[0].0.id, targets[0].1.as_deref()), (p.id, Some("hook-s3cret")));
+        assert!(h.pipelines.webhook_targets("github.com/user/repo", "pull_request").await.unwrap().is_empty());
+        let trigger = slipway_delivery::Trigger {
+            kind: slipway_delivery::TriggerKind::Push,
+            by: None,
+            details: json!({"ref": "refs/heads/main"}),
+            delivery_id: Some("d-1".into()),
+        };
+        let run = h.pipelines.start_run_system(p.id, trigger, Some("main".into()), None, RunVariables::default()).await.unwrap();
+        assert_eq!((run.trigger_type.as_str(), run.delivery_id.as_deref(), run.trigger_details["ref"].as_str()), ("push", Some("d-1"), Some("refs/heads/main")));
+        h.finish(run.job_id.unwrap()).await;
+        h.stop().await;
+    }
 }
