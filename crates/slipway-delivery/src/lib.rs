@@ -4,6 +4,7 @@
 
 pub mod git;
 pub mod jenkins;
+pub mod pipelines;
 pub mod repository;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -11,4 +12,9 @@ pub mod webhooks;
 
 pub use git::{Git, GitRepositories};
 pub use jenkins::{Jenkins, JenkinsBuildExecutor};
+pub use pipelines::model::{PipelineInput, PipelineQuery, RunDetail, StepInput, Trigger, TriggerKind};
+pub use pipelines::runs::RunVariables;
+pub use pipelines::service::UpdateMode;
+pub use pipelines::{PipelineSettings, Pipelines, register};
 pub use repository::repository_key;
+pub use slipway_store::delivery::{ArtifactRecord, PipelineRecord, PipelineRunRecord, RunStepRecord};

@@ -8,6 +8,7 @@ use slipway_agents::Agents;
 use slipway_core::Probe;
 use slipway_core::config::{IpNet, RateLimitConfig};
 use slipway_delivery::Jenkins;
+use slipway_delivery::Pipelines;
 use slipway_engine::Engine;
 use slipway_factory::Factory;
 use slipway_identity::{Identity, RateLimiter};
@@ -60,6 +61,8 @@ pub struct AppParts {
     pub git: slipway_delivery::Git,
     /// Users' Jenkins servers and the builds triggered on them.
     pub jenkins: Jenkins,
+    /// AnsFlow's pipelines, their runs and step types.
+    pub pipelines: Pipelines,
     /// This host's CPU and memory use.
     pub host: HostSampler,
     /// This node's HTTP figures (fed by the middleware).

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use slipway_agents::Agents;
 use slipway_core::{Config, Probe};
-use slipway_delivery::{Jenkins, JenkinsBuildExecutor};
+use slipway_delivery::{Jenkins, JenkinsBuildExecutor, PipelineSettings, Pipelines};
 use slipway_engine::{CommandExecutor, Engine, EngineSettings};
 use slipway_factory::{Factory, ProjectFiles};
 use slipway_files::BlobStore;
@@ -73,14 +73,28 @@ pub fn project_files(config: &Config, db: &Db) -> anyhow::Result<ProjectFiles> {
     Ok(ProjectFiles::new(db.clone(), blobs, config.files.max_upload_bytes))
 }
 
+/// The pipelines' settings: artifacts on the configured file store, secrets sealed with the installation's key,
+/// user-given URLs policed by `outbound_allow`.
+pub async fn pipeline_settings(config: &Config, db: &Db) -> anyhow::Result<PipelineSettings> {
+    let blobs = BlobStore::from_config(config).context("cannot open the file store")?;
+    let sealer = Sealer::load(config.secret_key.as_deref(), &config.data_dir, db)
+        .await
+        .context("cannot load the secret key that seals stored credentials")?;
+    let settings = PipelineSettings::new(db.clone(), sealer, blobs, outbound_policy(config)?)
+        .map_err(|e| anyhow::anyhow!("pipeline step types: {e}"))?;
+    Ok(PipelineSettings { max_artifact_bytes: config.files.max_upload_bytes, ..settings })
+}
+
 /// Starts this node's job engine (workers, scheduler, maintenance) with every executor Slipway has.
 pub async fn start_engine(config: &Config, db: Db, llm: &Llm) -> anyhow::Result<Engine> {
     let runtime = slipway_agents::Runtime { llm: llm.clone(), db: db.clone() };
     let files = project_files(config, &db)?;
     let jenkins = JenkinsBuildExecutor::new(db.clone(), sealer(config, &db).await?, outbound_policy(config)?);
+    let pipelines = pipeline_settings(config, &db).await?;
     let builder =
         Engine::builder(db, EngineSettings::from_config(config)).executor(CommandExecutor::new()).executor(jenkins);
     let builder = slipway_factory::register(slipway_agents::register(builder, &runtime), &runtime, &files);
+    let builder = slipway_delivery::register(builder, &pipelines);
     let engine = builder.start().await.context("cannot start the job engine")?;
     Ok(engine)
 }
@@ -123,6 +137,7 @@ pub async fn app_state(config: &Config, db: Db, engine: Engine, llm: Llm) -> any
         factory: Factory::new(engine.clone(), llm.clone(), db.clone(), project_files(config, &db)?),
         git: git(config, &db, &engine)?,
         jenkins,
+        pipelines: Pipelines::new(engine.clone(), pipeline_settings(config, &db).await?),
         host: HostSampler::default(),
         http_stats: HttpStats::default(),
         engine,

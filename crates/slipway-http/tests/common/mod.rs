@@ -133,6 +133,15 @@ pub async fn state_with(db: Db, setup: Setup) -> (AppState, tempfile::TempDir) {
     let blobs = slipway_files::BlobStore::open(None, dir.path()).expect("file store");
     let files = slipway_factory::ProjectFiles::new(db.clone(), blobs, setup.max_upload_bytes);
     let builder = slipway_factory::register(slipway_agents::register(builder, &runtime), &runtime, &files);
+    let pipeline_blobs = slipway_files::BlobStore::open(None, &dir.path().join("pipelines")).expect("file store");
+    let pipeline_settings = slipway_delivery::PipelineSettings::new(
+        db.clone(),
+        slipway_store::Sealer::from_secret("the secret key of the HTTP tests, 32+ chars"),
+        pipeline_blobs,
+        slipway_outbound::OutboundPolicy::from_entries(Vec::<String>::new()).expect("policy"),
+    )
+    .expect("pipeline settings");
+    let builder = slipway_delivery::register(builder, &pipeline_settings);
     let engine = builder.start().await.expect("engine");
     let state = AppState::new(AppParts {
         node: NodeInfo {
@@ -155,6 +164,7 @@ pub async fn state_with(db: Db, setup: Setup) -> (AppState, tempfile::TempDir) {
         )),
         jenkins: slipway_delivery::Jenkins::new(db.clone(), sealer, outbound, engine.clone())
             .with_trigger_wait(std::time::Duration::from_secs(10)),
+        pipelines: slipway_delivery::Pipelines::new(engine.clone(), pipeline_settings),
         host: slipway_ops::HostSampler::default(),
         http_stats: slipway_http::middleware::HttpStats::default(),
         engine,

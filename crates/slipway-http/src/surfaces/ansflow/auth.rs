@@ -2,10 +2,11 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use super::links::base_url;
 use super::views::{AnsFlowPage, AnsFlowSignIn, AnsFlowTokens, AnsFlowUser};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, ClientMeta, CurrentUser};
@@ -65,12 +66,6 @@ pub async fn refresh(
 )]
 pub async fn me(CurrentUser(auth): CurrentUser) -> Json<AnsFlowUser> {
     Json(AnsFlowUser::from(&auth.user))
-}
-
-/// `http://host/path` of this request, for DRF's absolute `next`/`previous` links.
-fn base_url(headers: &HeaderMap, path: &str) -> String {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-    format!("http://{host}{path}")
 }
 
 /// Lists users, DRF-paginated (administrators).
