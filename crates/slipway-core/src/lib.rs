@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod nul;
 pub mod probe;
 pub mod time;
 

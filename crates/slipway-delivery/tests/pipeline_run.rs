@@ -16,6 +16,7 @@ use serde_json::json;
 use slipway_core::Error;
 use slipway_delivery::pipelines::events::RunEvent;
 use slipway_delivery::pipelines::secrets::VariableInput;
+use slipway_delivery::webhooks::PipelineDirectory as _;
 use slipway_delivery::{PipelineInput, RunVariables, UpdateMode};
 use slipway_store::{Db, backend_tests};
 
@@ -269,7 +270,7 @@ backend_tests! {
         h.stop().await;
     }
 
-    async fn webhook_targets_match_the_repository_and_event_with_the_secret_opened(db: Db) {
+    async fn webhook_candidates_are_the_repositorys_pipelines_with_their_secrets_opened(db: Db) {
         let h = Harness::start(db).await;
         let hooked = PipelineInput {
             repository_url: Some("https://GitHub.com/User/Repo.git".into()),
@@ -281,10 +282,12 @@ backend_tests! {
         assert_eq!(p.repository_key, "github.com/user/repo");
         let manual = PipelineInput { repository_url: Some("git@github.com:user/repo.git".into()), ..pipeline("manual", vec![]) };
         h.pipelines.create(&h.admin, manual).await.unwrap();
-        let targets = h.pipelines.webhook_targets("github.com/user/repo", "push").await.unwrap();
-        assert_eq!(targets.len(), 1, "only pipelines that push triggers");
-        assert_eq!((targets[0].0.id, targets[0].1.as_deref()), (p.id, Some("hook-s3cret")));
-        assert!(h.pipelines.webhook_targets("github.com/user/repo", "pull_request").await.unwrap().is_empty());
+        let keys = ["github.com/user/repo".to_owned(), "github.com/user/repo".to_owned(), "github.com/other/x".to_owned()];
+        let found = h.pipelines.candidates(&keys).await.unwrap();
+        assert_eq!(found.len(), 2, "both pipelines of the repository, each once: {found:?}");
+        let hooked = found.iter().find(|c| c.pipeline_id == p.id).unwrap();
+        assert_eq!((hooked.secret.as_deref(), hooked.trigger_events.clone()), (Some("hook-s3cret"), vec!["push".to_owned(), "tag".to_owned()]));
+        assert!(found.iter().any(|c| c.pipeline_id != p.id && c.secret.is_none()), "the other has no secret");
         let trigger = slipway_delivery::Trigger {
             kind: slipway_delivery::TriggerKind::Push,
             by: None,

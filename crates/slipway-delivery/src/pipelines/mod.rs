@@ -15,6 +15,7 @@ pub mod secrets;
 pub mod service;
 pub mod steps;
 pub mod validate;
+mod webhook_directory;
 
 use std::sync::Arc;
 

@@ -143,32 +143,6 @@ impl Pipelines {
         self.shared.db.pipeline_run(run_id).await?.ok_or_else(|| Error::NotFound(format!("pipeline run {run_id}")))
     }
 
-    /// The active pipelines of a repository (by [`crate::repository_key`]) that `event` triggers
-    /// (`push`, `pull_request`, `tag`), each with its webhook secret opened: what a webhook delivery is
-    /// verified and matched against (a trusted caller: no principal).
-    pub async fn webhook_targets(
-        &self,
-        repository_key: &str,
-        event: &str,
-    ) -> Result<Vec<(PipelineRecord, Option<String>)>, Error> {
-        let found = self.shared.db.pipelines_for_repository(repository_key).await?;
-        found
-            .into_iter()
-            .filter(|p| p.is_active && p.trigger_events.as_array().is_some_and(|e| e.iter().any(|t| t == event)))
-            .map(|p| {
-                let secret = p
-                    .webhook_secret
-                    .as_deref()
-                    .map(|s| self.shared.sealer.open(secrets::PIPELINE_SECRET, s))
-                    .transpose()
-                    .map_err(|e| {
-                        Error::Internal(format!("cannot open the webhook secret of pipeline {}: {e}", p.id))
-                    })?;
-                Ok((p, secret))
-            })
-            .collect()
-    }
-
     /// A page of a pipeline's runs, newest first.
     pub async fn runs(
         &self,

@@ -11,3 +11,4 @@ pub use event::{Hook, Provider, Trigger, TriggerEvent};
 pub use judge::{Candidate, Credential, Verdict};
 pub use service::{Delivery, PipelineDirectory, Receipt, StartedRun, Webhooks};
 pub use signature::{github_signature, github_signature_valid, gitlab_token_valid};
+pub use slipway_store::delivery::{DeliveryPipeline, DeliveryRecord};

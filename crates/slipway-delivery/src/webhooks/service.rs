@@ -5,13 +5,14 @@
 use std::future::Future;
 
 use serde_json::Value;
-use slipway_core::Error;
+use slipway_core::{Error, Principal};
 use slipway_store::Db;
-use slipway_store::delivery::{DeliveryPipeline, NewDelivery};
+use slipway_store::delivery::{DeliveryPipeline, DeliveryRecord, NewDelivery};
 
 use super::event::{Hook, Provider, Trigger};
 use super::judge::{Candidate, Credential, Verdict, authenticity, matches};
 use super::{github, gitlab};
+use crate::pipelines::validate::valid_branch;
 
 /// Where webhooks find and start pipelines (the pipelines service).
 pub trait PipelineDirectory: Send + Sync {
@@ -141,6 +142,19 @@ impl<D: PipelineDirectory> Webhooks<D> {
         self.conclude(id, outcome, reason, &verdicts, runs).await
     }
 
+    /// A page of deliveries, newest first, and how many there are: an administrator sees every delivery, a
+    /// user those that concerned one of their pipelines (with what they did to those pipelines only).
+    pub async fn deliveries(
+        &self,
+        principal: &Principal,
+        pipeline_id: Option<i64>,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<(DeliveryRecord, Vec<DeliveryPipeline>)>, i64), Error> {
+        let viewer = (!principal.is_admin()).then_some(principal.user_id);
+        Ok(self.db.webhook_deliveries(viewer, pipeline_id, offset, limit).await?)
+    }
+
     async fn record(&self, record: &NewDelivery) -> Result<i64, Error> {
         self.db
             .insert_webhook_delivery(record)
@@ -183,6 +197,27 @@ impl<D: PipelineDirectory> Webhooks<D> {
 }
 
 fn parse(d: &Delivery<'_>) -> Result<(Value, Hook), Error> {
+    let (payload, hook) = parse_payload(d)?;
+    slipway_core::nul::refuse_nul("body", &payload)?;
+    if let Hook::Trigger(t) = &hook {
+        check_trigger(t)?;
+    }
+    Ok((payload, hook))
+}
+
+/// A ref or commit no run could check out is refused before anything is recorded.
+fn check_trigger(t: &Trigger) -> Result<(), Error> {
+    if !valid_branch(&t.checkout_ref) {
+        return Err(Error::invalid_field("ref", "value_error", "not a branch or tag name Slipway builds"));
+    }
+    let c = &t.commit;
+    if !(7..=64).contains(&c.len()) || !c.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Error::invalid_field("commit", "value_error", "not a commit id"));
+    }
+    Ok(())
+}
+
+fn parse_payload(d: &Delivery<'_>) -> Result<(Value, Hook), Error> {
     match d.provider {
         Provider::GitHub => {
             let payload = github::payload(d.content_type, d.body)?;

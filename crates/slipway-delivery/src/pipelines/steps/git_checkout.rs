@@ -1,4 +1,4 @@
-//! `git_checkout`: clones or fetches a repository's branch (or a commit of it) into the workspace with the
+//! `git_checkout`: clones or fetches a repository's branch or tag (or a commit of it) into the workspace with the
 //! `git` command, with network, and records the commit it checked out on the run. The repository credential
 //! reaches git through environment configuration (`GIT_CONFIG_COUNT`, `http.extraHeader`), never on a
 //! command line or in a log (the masker knows it). Ordinary users' repositories must be `http(s)` URLs the
@@ -22,8 +22,17 @@ cd "$CHECKOUT_DIR"
 if [ ! -d .git ]; then git init -q; fi
 git remote remove origin 2>/dev/null || true
 git remote add origin "$CHECKOUT_REPOSITORY"
-git fetch --no-tags --prune origin "+refs/heads/$CHECKOUT_BRANCH:refs/remotes/origin/$CHECKOUT_BRANCH"
-if [ -n "$CHECKOUT_COMMIT" ]; then target="$CHECKOUT_COMMIT"; else target="origin/$CHECKOUT_BRANCH"; fi
+remote_refs="$(git ls-remote origin "refs/heads/$CHECKOUT_BRANCH" "refs/tags/$CHECKOUT_BRANCH")"
+names="$(printf '%s\n' "$remote_refs" | cut -f2)"
+if ! printf '%s\n' "$names" | grep -qxF "refs/heads/$CHECKOUT_BRANCH" \
+    && printf '%s\n' "$names" | grep -qxF "refs/tags/$CHECKOUT_BRANCH"; then
+    git fetch --no-tags origin "+refs/tags/$CHECKOUT_BRANCH:refs/tags/$CHECKOUT_BRANCH"
+    fetched="refs/tags/$CHECKOUT_BRANCH"
+else
+    git fetch --no-tags --prune origin "+refs/heads/$CHECKOUT_BRANCH:refs/remotes/origin/$CHECKOUT_BRANCH"
+    fetched="origin/$CHECKOUT_BRANCH"
+fi
+if [ -n "$CHECKOUT_COMMIT" ]; then target="$CHECKOUT_COMMIT"; else target="$fetched"; fi
 git -c advice.detachedHead=false checkout -q --force -B "$CHECKOUT_BRANCH" "$target"
 echo "checked out $(git rev-parse HEAD)" >&2
 git rev-parse HEAD"#;
@@ -73,14 +82,14 @@ impl StepKind for GitCheckout {
         json!({
             "type": "object",
             "properties": {
-                "repository": {"type": "string", "title": "仓库地址", "maxLength": 2048},
+                "repository": {"type": "string", "title": "仓库地址", "maxLength": 2048,
+                               "description": "default: the pipeline's repository_url"},
                 "branch": {"type": "string", "title": "分支名称", "default": "main", "maxLength": 255,
                            "pattern": "^[A-Za-z0-9._/-]+$"},
                 "commit": {"type": "string", "title": "提交", "pattern": "^[0-9a-fA-F]{7,64}$"},
                 "directory": {"type": "string", "title": "检出目录", "default": ".", "maxLength": 1024},
                 "timeout": timeout_property(),
-            },
-            "required": ["repository"]
+            }
         })
     }
 

@@ -11,6 +11,8 @@ pub mod pipeline_views;
 mod pipelines;
 mod step_types;
 pub mod views;
+pub mod webhook_views;
+mod webhooks;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -38,4 +40,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(pipeline_runs::artifacts))
         .routes(routes!(pipeline_runs::download))
         .routes(routes!(step_types::list))
+        .routes(routes!(webhooks::github))
+        .routes(routes!(webhooks::gitlab))
+        .routes(routes!(webhooks::deliveries))
 }
