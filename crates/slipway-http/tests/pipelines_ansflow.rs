@@ -227,7 +227,8 @@ backend_tests! {
         assert_eq!(ids, ["git_checkout", "shell_command", "script", "artifact_upload", "http_request"], "no deploy until servers exist");
         let git = &types[0];
         assert_eq!((git["name"].as_str(), git["category"].as_str(), git["icon"].as_str()), (Some("Git Checkout"), Some("source_control"), Some("git")));
-        assert_eq!(git["config_schema"]["required"], json!(["repository"]));
+        assert_eq!(git["config_schema"]["required"], Value::Null, "the repository defaults to the pipeline's");
+        assert_eq!(git["config_schema"]["properties"]["repository"]["type"], "string");
         assert_eq!(git["config_schema"]["properties"]["branch"]["default"], "main");
         for t in &types {
             assert!(jsonschema::validator_for(&t["config_schema"]).is_ok(), "{t}");

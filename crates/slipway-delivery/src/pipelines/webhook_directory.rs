@@ -31,7 +31,9 @@ impl PipelineDirectory for Pipelines {
                     .as_deref()
                     .map(|s| self.shared.sealer.open(secrets::PIPELINE_SECRET, s))
                     .transpose()
-                    .map_err(|e| Error::Internal(format!("cannot open the webhook secret of pipeline {}: {e}", p.id)))?;
+                    .map_err(|e| {
+                        Error::Internal(format!("cannot open the webhook secret of pipeline {}: {e}", p.id))
+                    })?;
                 let trigger_events = p
                     .trigger_events
                     .as_array()

@@ -28,7 +28,11 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 fn required<'a>(headers: &'a HeaderMap, name: &str) -> Result<&'a str, Error> {
     header(headers, name).ok_or_else(|| {
         let loc = vec!["header".to_owned(), name.to_owned()];
-        Error::Validation(vec![FieldError { loc, msg: format!("the {name} header is required"), kind: "missing".into() }])
+        Error::Validation(vec![FieldError {
+            loc,
+            msg: format!("the {name} header is required"),
+            kind: "missing".into(),
+        }])
     })
 }
 
