@@ -4,7 +4,9 @@
 //! this process dies without running any cleanup; dropping a [`ChildServer`] kills it outright.
 
 use std::collections::VecDeque;
+use std::ffi::OsString;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::process::{ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -29,6 +31,17 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(3);
 /// Lines of the child's stderr kept for error messages.
 const STDERR_LINES: usize = 200;
 
+/// How a Slipway node for a delivery benchmark is set up.
+#[derive(Debug, Clone)]
+pub struct NodeOptions {
+    /// Its database (`None`: SQLite in the data directory).
+    pub database_url: Option<String>,
+    /// The first administrator's password (user `admin`).
+    pub admin_password: String,
+    /// Its engine's worker slots.
+    pub workers: usize,
+}
+
 /// A server running as a child process of the bench.
 pub struct ChildServer {
     kind: ServerKind,
@@ -51,32 +64,37 @@ impl ChildServer {
             ),
             ServerKind::Baseline => None,
         };
-        let path = data_dir.as_ref().map(|d| d.path().to_path_buf());
-        let mut server = Self::spawn(kind, path.as_deref(), None).await?;
+        let mut args = Vec::new();
+        if let Some(dir) = &data_dir {
+            args.extend([OsString::from("--data-dir"), dir.path().into()]);
+        }
+        let mut server = Self::spawn(kind, args).await?;
         server._data_dir = data_dir;
         Ok(server)
     }
 
     /// A Slipway node on `data_dir` (kept when the node stops, so another can start on it), its LLM server
     /// default the OpenAI-compatible provider at `llm_base`.
-    pub async fn start_in(data_dir: &std::path::Path, llm_base: &str) -> anyhow::Result<Self> {
-        Self::spawn(ServerKind::Slipway, Some(data_dir), Some(llm_base)).await
+    pub async fn start_in(data_dir: &Path, llm_base: &str) -> anyhow::Result<Self> {
+        let args = vec!["--data-dir".into(), data_dir.into(), "--llm-base".into(), llm_base.into()];
+        Self::spawn(ServerKind::Slipway, args).await
     }
 
-    async fn spawn(
-        kind: ServerKind,
-        data_dir: Option<&std::path::Path>,
-        llm_base: Option<&str>,
-    ) -> anyhow::Result<Self> {
+    /// A Slipway node on `data_dir` with `node`'s database, administrator and worker slots.
+    pub async fn start_node(data_dir: &Path, node: &NodeOptions) -> anyhow::Result<Self> {
+        let mut args: Vec<OsString> = vec!["--data-dir".into(), data_dir.into()];
+        if let Some(url) = &node.database_url {
+            args.extend(["--database-url".into(), url.into()]);
+        }
+        args.extend(["--admin-password".into(), node.admin_password.clone().into()]);
+        args.extend(["--workers".into(), node.workers.to_string().into()]);
+        Self::spawn(ServerKind::Slipway, args).await
+    }
+
+    async fn spawn(kind: ServerKind, args: Vec<OsString>) -> anyhow::Result<Self> {
         let exe = std::env::current_exe().context("cannot find this program's own executable")?;
         let mut cmd = Command::new(&exe);
-        cmd.arg("__serve").arg(kind.name());
-        if let Some(dir) = data_dir {
-            cmd.arg("--data-dir").arg(dir);
-        }
-        if let Some(base) = llm_base {
-            cmd.arg("--llm-base").arg(base);
-        }
+        cmd.arg("__serve").arg(kind.name()).args(args);
         cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
         let mut child = cmd.spawn().with_context(|| format!("cannot start {}", exe.display()))?;
         let stdin = child.stdin.take();

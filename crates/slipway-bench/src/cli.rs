@@ -28,6 +28,8 @@ pub enum Command {
     Llm(LlmArgs),
     /// Measure the software factory: file throughput and memory, project ZIPs, run overhead, resume after a kill.
     Factory(FactoryArgs),
+    /// Delivery figures: webhook receipt to first step, concurrent pipeline runs, a long log over WebSocket.
+    Delivery(DeliveryArgs),
     /// Internal: run one server in this process and print `LISTENING ADDR` once it accepts connections.
     #[command(name = "__serve", hide = true)]
     Serve(ServeArgs),
@@ -151,6 +153,46 @@ pub struct FactoryArgs {
     pub json: bool,
 }
 
+/// Flags of `slipway-bench delivery`.
+#[derive(Debug, Args)]
+pub struct DeliveryArgs {
+    /// Scenarios to run, in order: `webhook`, `concurrent`, `logs`. Repeat or separate with commas.
+    #[arg(long, value_name = "NAME", value_delimiter = ',', required = true)]
+    pub scenario: Vec<DeliveryScenario>,
+    /// Databases of the node: `sqlite` (a fresh data directory), `postgres` (a fresh schema).
+    #[arg(long, value_name = "NAME", value_delimiter = ',', default_value = "sqlite")]
+    pub backend: Vec<BackendName>,
+    /// PostgreSQL server for `--backend postgres`; a fresh schema is made in it and dropped afterwards.
+    #[arg(long, value_name = "URL", env = "SLIPWAY_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// `webhook`: deliveries measured one after the other (after 10 unrecorded ones).
+    #[arg(long, value_name = "N", default_value = "100", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub samples: u32,
+    /// `concurrent`: pipeline runs started at once.
+    #[arg(long, value_name = "N", default_value = "100", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub runs: u32,
+    /// `concurrent`: trivial shell steps per run.
+    #[arg(long, value_name = "N", default_value = "5", value_parser = clap::value_parser!(u32).range(2..=100))]
+    pub steps: u32,
+    /// `logs`: lines the step prints.
+    #[arg(long, value_name = "N", default_value = "50000", value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub lines: u32,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A delivery benchmark scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DeliveryScenario {
+    /// A signed GitHub push to the first step's process running, one delivery at a time.
+    Webhook,
+    /// `--runs` runs of `--steps` trivial shell steps at once: wall time, per-step overhead, server memory.
+    Concurrent,
+    /// A step printing `--lines` lines, followed over `WS /ws/pipeline-runs/{id}`: every line, in order.
+    Logs,
+}
+
 /// A factory benchmark scenario.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FactoryScenario {
@@ -242,6 +284,15 @@ pub struct ServeArgs {
     /// The node's LLM server default: an OpenAI-compatible provider at this base URL.
     #[arg(long, value_name = "URL")]
     pub llm_base: Option<String>,
+    /// The node's database (default: SQLite in the data directory).
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// The first administrator's password (user `admin`; default: generated).
+    #[arg(long, value_name = "PASSWORD")]
+    pub admin_password: Option<String>,
+    /// The engine's worker slots.
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
 }
 
 /// A benchmark scenario: which server is loaded and with which request.
@@ -333,7 +384,7 @@ mod tests {
         let argv = ["slipway-bench", "http"].into_iter().chain(args.iter().copied());
         match Cli::try_parse_from(argv)?.command {
             Command::Http(a) => Ok(a),
-            Command::Engine(_) | Command::Llm(_) | Command::Factory(_) | Command::Serve(_) => {
+            Command::Engine(_) | Command::Llm(_) | Command::Factory(_) | Command::Delivery(_) | Command::Serve(_) => {
                 panic!("not parsed as http")
             }
         }
@@ -426,7 +477,7 @@ mod tests {
                 assert_eq!(s.kind, ServerKind::Slipway);
                 assert_eq!(s.data_dir, Some(PathBuf::from("/tmp/x")));
             }
-            Command::Http(_) | Command::Engine(_) | Command::Llm(_) | Command::Factory(_) => {
+            Command::Http(_) | Command::Engine(_) | Command::Llm(_) | Command::Factory(_) | Command::Delivery(_) => {
                 panic!("not parsed as __serve")
             }
         }

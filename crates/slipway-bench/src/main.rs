@@ -1,8 +1,10 @@
 //! `slipway-bench`: load benchmarks for Slipway; `http` measures the HTTP server against a bare axum baseline,
-//! `engine` the job engine (start latency, throughput, chains, event fan-out).
+//! `engine` the job engine (start latency, throughput, chains, event fan-out), `factory` the software factory,
+//! `delivery` webhooks and pipeline runs.
 
 mod child;
 mod cli;
+mod delivery;
 mod engine;
 mod factory;
 mod http;
@@ -68,6 +70,16 @@ fn main() -> ExitCode {
             runtime.block_on(async {
                 tokio::select! {
                     result = factory::run(args, &command) => result,
+                    _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+                }
+            })
+        }
+        Command::Delivery(args) => {
+            let argv: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
+            let command = report::command_line(&argv);
+            runtime.block_on(async {
+                tokio::select! {
+                    result = delivery::run(args, &command) => result,
                     _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
                 }
             })

@@ -47,6 +47,18 @@ pub async fn max_between(pid: u32, from: Instant, to: Instant) -> Option<u64> {
     }
 }
 
+/// Samples a process' resident memory every 10 ms until `stop` fires; answers the largest value seen, KiB.
+pub fn sample_peak(pid: u32, stop: tokio_util::sync::CancellationToken) -> tokio::task::JoinHandle<u64> {
+    tokio::spawn(async move {
+        let mut peak = 0;
+        while !stop.is_cancelled() {
+            peak = peak.max(read_kib(pid).unwrap_or(0));
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        peak
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@ use axum::Router;
 use axum::routing::get;
 use axum::serve::ListenerExt;
 use slipway_core::Config;
-use slipway_core::config::{LlmConfig, Rate, RateLimitConfig};
+use slipway_core::config::{AdminBootstrap, LlmConfig, Rate, RateLimitConfig};
 use tokio::net::TcpListener;
 
 use crate::child::READY_PREFIX;
@@ -38,6 +38,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                     api_key: args.llm_base.as_ref().map(|_| "bench".to_owned()),
                     ..LlmConfig::default()
                 },
+                database_url: args.database_url.clone(),
+                admin: AdminBootstrap {
+                    username: Some("admin".into()),
+                    email: None,
+                    password: args.admin_password.clone(),
+                },
+                workers: args.workers.unwrap_or(Config::default().workers),
                 ..Config::default()
             };
             slipway::logging::init(&config)?;

@@ -111,6 +111,22 @@ backend_tests! {
         assert!(db.pipelines_for_repository("github.com/a/none").await.unwrap().is_empty());
     }
 
+    async fn concurrent_runs_of_one_pipeline_take_consecutive_numbers(db: Db) {
+        let ann = user(&db, "ann").await;
+        let p = db.insert_pipeline(ann, &fields("Busy", "", "github.com/a/busy", true), now()).await.unwrap();
+        let steps = [("a".to_owned(), "shell_command".to_owned())];
+        let inserts = (0..20).map(|_| {
+            let (db, steps) = (db.clone(), steps.clone());
+            tokio::spawn(async move { db.insert_pipeline_run(&new_run(p), &steps, now()).await })
+        });
+        let mut numbers = Vec::new();
+        for handle in inserts.collect::<Vec<_>>() {
+            numbers.push(handle.await.unwrap().expect("no run collides with another's number").number);
+        }
+        numbers.sort_unstable();
+        assert_eq!(numbers, (1..=20).collect::<Vec<_>>());
+    }
+
     async fn steps_artifacts_and_deletion(db: Db) {
         let ann = user(&db, "ann").await;
         let p = db.insert_pipeline(ann, &fields("P", "", "k", true), now()).await.unwrap();

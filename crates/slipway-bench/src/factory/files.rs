@@ -32,18 +32,6 @@ fn content(size: u64) -> impl futures_util::Stream<Item = Result<Bytes, std::io:
     }))
 }
 
-/// Samples the child's resident memory until `stop` fires; answers the largest value seen, KiB.
-fn sample_peak(pid: u32, stop: CancellationToken) -> tokio::task::JoinHandle<u64> {
-    tokio::spawn(async move {
-        let mut peak = 0;
-        while !stop.is_cancelled() {
-            peak = peak.max(rss::read_kib(pid).unwrap_or(0));
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        peak
-    })
-}
-
 /// Upload and download MiB/s of one `--size-mib` file, and the server's RSS growth during each.
 pub async fn throughput(args: &FactoryArgs) -> anyhow::Result<Vec<Figure>> {
     let server = ChildServer::start(ServerKind::Slipway).await?;
@@ -55,7 +43,7 @@ pub async fn throughput(args: &FactoryArgs) -> anyhow::Result<Vec<Figure>> {
     let before = rss::read_kib(pid).unwrap_or(0);
 
     let stop = CancellationToken::new();
-    let peak = sample_peak(pid, stop.clone());
+    let peak = rss::sample_peak(pid, stop.clone());
     let part = Part::stream_with_length(reqwest::Body::wrap_stream(content(size)), size)
         .file_name("data/dataset.csv")
         .mime_str("text/csv")?;
@@ -73,7 +61,7 @@ pub async fn throughput(args: &FactoryArgs) -> anyhow::Result<Vec<Figure>> {
     let id = body["id"].as_i64().context("no file id")?;
 
     let stop = CancellationToken::new();
-    let peak = sample_peak(pid, stop.clone());
+    let peak = rss::sample_peak(pid, stop.clone());
     let started = Instant::now();
     let r = client.request(Method::GET, &format!("/api/files/{id}/download")).send().await?;
     if !r.status().is_success() {

@@ -43,13 +43,18 @@ pub async fn run(args: FactoryArgs, command: &str) -> anyhow::Result<()> {
         };
         figures.extend(found);
     }
-    if args.json {
+    print_figures(command, &figures, args.json)
+}
+
+/// Prints figures as a table, or as one JSON object.
+pub fn print_figures(command: &str, figures: &[Figure], json: bool) -> anyhow::Result<()> {
+    if json {
         println!("{}", serde_json::to_string_pretty(&serde_json::json!({"command": command, "figures": figures}))?);
     } else {
         println!("{command}\n");
-        println!("{:<10} {:<48} {:>12} {:<6} goal", "scenario", "figure", "value", "unit");
-        for f in &figures {
-            println!("{:<10} {:<48} {:>12.2} {:<6} {}", f.scenario, f.name, f.value, f.unit, f.goal);
+        println!("{:<10} {:<60} {:>12} {:<6} goal", "scenario", "figure", "value", "unit");
+        for f in figures {
+            println!("{:<10} {:<60} {:>12.2} {:<6} {}", f.scenario, f.name, f.value, f.unit, f.goal);
         }
     }
     Ok(())

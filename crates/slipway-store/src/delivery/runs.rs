@@ -171,9 +171,13 @@ impl Db {
                       trigger_details, delivery_id, branch, commit_sha, variables, created_at, updated_at) \
                       VALUES ($1, $2, (SELECT COALESCE(MAX(number), 0) + 1 FROM pipeline_runs WHERE pipeline_id = $1), \
                       $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id";
+        // Locks the pipeline's row (PostgreSQL; SQLite's write transaction is already alone), so concurrent runs
+        // of one pipeline take their numbers one after the other instead of colliding on the same one.
+        let lock = "UPDATE pipelines SET updated_at = updated_at WHERE id = $1";
         let begin = self.write_begin();
         let id = on_pool!(self, |pool| {
             let mut tx = pool.begin_with(begin).await?;
+            sqlx::query(lock).bind(run.pipeline_id).execute(&mut *tx).await?;
             let id: i64 = sqlx::query_scalar(insert)
                 .bind(run.pipeline_id)
                 .bind(run.job_id)
