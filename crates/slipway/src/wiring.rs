@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use slipway_agents::Agents;
 use slipway_core::{Config, Probe};
+use slipway_delivery::jenkins::JenkinsAccess;
+use slipway_delivery::pipelines::steps::JenkinsTrigger;
 use slipway_delivery::{Jenkins, JenkinsBuildExecutor, PipelineSettings, Pipelines};
 use slipway_engine::{CommandExecutor, Engine, EngineSettings};
 use slipway_factory::{Factory, ProjectFiles};
@@ -74,15 +76,19 @@ pub fn project_files(config: &Config, db: &Db) -> anyhow::Result<ProjectFiles> {
 }
 
 /// The pipelines' settings: artifacts on the configured file store, secrets sealed with the installation's key,
-/// user-given URLs policed by `outbound_allow`.
+/// user-given URLs policed by `outbound_allow`, and the `jenkins_trigger` step on the owners' Jenkins servers.
 pub async fn pipeline_settings(config: &Config, db: &Db) -> anyhow::Result<PipelineSettings> {
     let blobs = BlobStore::from_config(config).context("cannot open the file store")?;
     let sealer = Sealer::load(config.secret_key.as_deref(), &config.data_dir, db)
         .await
         .context("cannot load the secret key that seals stored credentials")?;
-    let settings = PipelineSettings::new(db.clone(), sealer, blobs, outbound_policy(config)?)
+    let outbound = outbound_policy(config)?;
+    let jenkins = JenkinsTrigger::new(JenkinsAccess::new(db.clone(), sealer.clone(), outbound.clone()));
+    let settings = PipelineSettings::new(db.clone(), sealer, blobs, outbound)
         .map_err(|e| anyhow::anyhow!("pipeline step types: {e}"))?;
-    Ok(PipelineSettings { max_artifact_bytes: config.files.max_upload_bytes, ..settings })
+    let types =
+        settings.types.clone().with(Arc::new(jenkins)).map_err(|e| anyhow::anyhow!("pipeline step types: {e}"))?;
+    Ok(PipelineSettings { max_artifact_bytes: config.files.max_upload_bytes, types, ..settings })
 }
 
 /// Starts this node's job engine (workers, scheduler, maintenance) with every executor Slipway has.

@@ -8,13 +8,13 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use slipway_core::{Error, Role};
+use slipway_core::Error;
 use slipway_engine::{Executor, JobContext, JobFailure};
 use slipway_outbound::OutboundPolicy;
 use slipway_store::{Db, Sealer};
-use tokio::sync::mpsc;
 
-use super::client::{Credential, JenkinsClient, JenkinsEvent, Polling, ServerAccess};
+use super::access::{JenkinsAccess, OpenError};
+use super::client::{JenkinsClient, JenkinsEvent, Polling};
 use super::error::JenkinsError;
 use super::path::{JobPath, form_parameters};
 
@@ -41,57 +41,33 @@ pub struct BuildInput {
     pub parameters: serde_json::Map<String, Value>,
 }
 
-/// The sealing context of a server's credential.
-pub(crate) fn credential_context(owner_id: i64) -> String {
-    format!("jenkins_servers.credential:owner={owner_id}")
-}
-
 /// Runs Jenkins builds for their owners.
 #[derive(Clone)]
 pub struct JenkinsBuildExecutor {
-    db: Db,
-    sealer: Sealer,
-    policy: OutboundPolicy,
-    polling: Polling,
+    access: JenkinsAccess,
 }
 
 impl JenkinsBuildExecutor {
     /// An executor reading servers from `db`, opening credentials with `sealer`, calling out under `policy`.
     pub fn new(db: Db, sealer: Sealer, policy: OutboundPolicy) -> Self {
-        Self { db, sealer, policy, polling: Polling::default() }
+        Self { access: JenkinsAccess::new(db, sealer, policy) }
     }
 
     /// The same, polling Jenkins as `polling` says (tests poll fast).
     #[must_use]
     pub fn with_polling(mut self, polling: Polling) -> Self {
-        self.polling = polling;
+        self.access = self.access.with_polling(polling);
         self
     }
 
     /// The client for `server_id` as the job's owner may use it; "not found" when it is not theirs.
     async fn client(&self, owner: Option<i64>, server_id: i64) -> Result<JenkinsClient, JobFailure> {
-        let not_found = || {
-            let message = format!("Jenkins server {server_id} not found");
-            JobFailure::fatal(message.clone())
-                .with_output(json!({ "error": { "kind": "not_found", "message": message } }))
-        };
-        let owner = owner.ok_or_else(not_found)?;
-        let user = self.db.user_by_id(owner).await.map_err(|e| JobFailure::fatal(e.to_string()))?;
-        let Some(user) = user.filter(|u| u.is_active) else { return Err(not_found()) };
-        let is_admin = user.role.parse::<Role>().is_ok_and(|r| r == Role::Admin);
-        let server = self.db.jenkins_server(server_id).await.map_err(|e| JobFailure::fatal(e.to_string()))?;
-        let Some(server) = server.filter(|s| is_admin || s.owner_id == owner) else { return Err(not_found()) };
-        let secret =
-            self.sealer.open(&credential_context(server.owner_id), &server.credential_sealed).map_err(|e| {
-                JobFailure::fatal(format!("cannot open the credential of Jenkins server {:?}: {e}", server.name))
-            })?;
-        let credential = if server.credential_kind == "password" {
-            Credential::Password(secret)
-        } else {
-            Credential::ApiToken(secret)
-        };
-        let access = ServerAccess { url: server.url, username: server.username, credential };
-        JenkinsClient::new(&self.policy, is_admin, access, self.polling).map_err(|e| failure(&e, kind_of(&e)))
+        self.access.client_for_owner(owner, server_id).await.map_err(|e| match e {
+            OpenError::NotFound(_) => JobFailure::fatal(e.to_string())
+                .with_output(json!({ "error": { "kind": "not_found", "message": e.to_string() } })),
+            OpenError::Internal(m) => JobFailure::fatal(m),
+            OpenError::Jenkins(e) => failure(&e, kind_of(&e)),
+        })
     }
 }
 
@@ -166,19 +142,17 @@ impl Executor for JenkinsBuildExecutor {
     async fn run(&self, ctx: JobContext) -> Result<Value, JobFailure> {
         let Checked { input, job, form } = check_input(ctx.input()).map_err(|e| JobFailure::fatal(e.to_string()))?;
         let client = self.client(ctx.owner_id(), input.server_id).await?;
-        let (tx, mut rx) = mpsc::unbounded_channel::<JenkinsEvent>();
         let cancel = ctx.cancellation().clone();
-        let build = client.run_build(&job, &form, &cancel, move |e| {
-            let _ = tx.send(e);
-        });
-        let emit = async {
-            while let Some(e) = rx.recv().await {
+        let outcome = client
+            .run_build_streamed(&job, &form, &cancel, |e| {
                 let (kind, payload) = event_of(&e);
+                let ctx = &ctx;
                 // A lost attempt's events are refused; the build goes on until the token fires.
-                let _ = ctx.emit(kind, payload).await;
-            }
-        };
-        let (outcome, ()) = tokio::join!(build, emit);
+                async move {
+                    let _ = ctx.emit(kind, payload).await;
+                }
+            })
+            .await;
         let outcome = outcome.map_err(|e| failure(&e, kind_of(&e)))?;
         let output = json!({
             "server_id": input.server_id,
@@ -187,11 +161,10 @@ impl Executor for JenkinsBuildExecutor {
             "build": { "number": outcome.build.number, "url": outcome.build.url },
             "result": outcome.result,
         });
-        if outcome.result == "SUCCESS" {
+        if outcome.succeeded() {
             Ok(output)
         } else {
-            let reason = format!("Jenkins build {job} #{} finished {}", outcome.build.number, outcome.result);
-            Err(JobFailure::fatal(reason).with_output(output))
+            Err(JobFailure::fatal(outcome.failure_reason(&job)).with_output(output))
         }
     }
 }

@@ -2,12 +2,15 @@
 //! and follows its queue item, build and console ([`JenkinsClient`]), and the engine job that runs a build
 //! (`delivery.jenkins_build`, [`JenkinsBuildExecutor`]).
 
+mod access;
 mod client;
 mod error;
 mod executor;
 mod path;
 mod service;
+mod stream;
 
+pub use access::{JenkinsAccess, OpenError};
 pub use client::{BuildOutcome, BuildRef, Credential, JenkinsClient, JenkinsEvent, Polling, QueueRef, ServerAccess};
 pub use error::JenkinsError;
 pub use executor::{

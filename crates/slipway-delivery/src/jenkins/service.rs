@@ -19,10 +19,9 @@ use slipway_outbound::OutboundPolicy;
 use slipway_store::delivery::{JenkinsServerRecord, JenkinsServerRow};
 use slipway_store::{Db, Sealer};
 
+use super::access::{JenkinsAccess, credential_context};
 use super::client::{BuildRef, QueueRef};
-use super::executor::{
-    BuildInput, CONSOLE_EVENT, FINISHED_EVENT, KIND, QUEUED_EVENT, STARTED_EVENT, credential_context, error_of,
-};
+use super::executor::{BuildInput, CONSOLE_EVENT, FINISHED_EVENT, KIND, QUEUED_EVENT, STARTED_EVENT, error_of};
 use super::path::{JobPath, form_parameters};
 
 /// Longest server name, characters.
@@ -212,6 +211,7 @@ pub struct Jenkins {
     db: Db,
     sealer: Sealer,
     policy: OutboundPolicy,
+    access: JenkinsAccess,
     engine: Engine,
     wait: Duration,
 }
@@ -244,7 +244,8 @@ impl Jenkins {
     /// The service on `db`, sealing credentials with `sealer`, policing URLs with `policy`, running builds on
     /// `engine` (which must have [`super::JenkinsBuildExecutor`] registered).
     pub fn new(db: Db, sealer: Sealer, policy: OutboundPolicy, engine: Engine) -> Self {
-        Self { db, sealer, policy, engine, wait: DEFAULT_TRIGGER_WAIT }
+        let access = JenkinsAccess::new(db.clone(), sealer.clone(), policy.clone());
+        Self { db, sealer, policy, access, engine, wait: DEFAULT_TRIGGER_WAIT }
     }
 
     /// The same, with triggers waiting at most `wait` for the build to start.
@@ -256,10 +257,7 @@ impl Jenkins {
 
     /// The server, if the caller may reach it (its owner or an administrator); otherwise "not found".
     async fn server_for(&self, principal: &Principal, id: i64) -> Result<JenkinsServerRecord, Error> {
-        match self.db.jenkins_server(id).await? {
-            Some(s) if principal.may_access(s.owner_id) => Ok(s),
-            _ => Err(not_found(id)),
-        }
+        self.access.server_for(principal, id).await
     }
 
     fn check_url(&self, principal: &Principal, url: &str, errors: &mut Vec<FieldError>) -> String {

@@ -236,6 +236,7 @@ impl Executor for PipelineRunExecutor {
                 env: &opened.env,
                 isolation,
                 network,
+                owner_id: p.user_id,
                 owner_is_admin: owner.is_admin(),
                 repository_url: &p.repository_url,
                 branch: &run.branch,

@@ -14,6 +14,11 @@ use slipway_outbound::OutboundPolicy;
 use slipway_store::identity::NewUser;
 use slipway_store::{Db, Sealer};
 
+/// The key the harness seals secrets with.
+pub fn sealer() -> Sealer {
+    Sealer::from_secret("test key")
+}
+
 /// A generous deadline (the machine may be loaded).
 pub const PATIENCE: Duration = Duration::from_secs(60);
 
@@ -54,6 +59,15 @@ impl Harness {
     }
 
     pub async fn with_workers(db: Db, workers: usize) -> Self {
+        Self::with_settings(db, workers, |ps| ps).await
+    }
+
+    /// A harness whose pipeline settings `adjust` changes (extra step types).
+    pub async fn with_settings(
+        db: Db,
+        workers: usize,
+        adjust: impl FnOnce(PipelineSettings) -> PipelineSettings,
+    ) -> Self {
         let dir = outside_tmp();
         let settings = EngineSettings {
             workers,
@@ -66,7 +80,7 @@ impl Harness {
         std::fs::create_dir_all(dir.path().join("data")).unwrap();
         let blobs = BlobStore::open(None, &dir.path().join("data")).unwrap();
         let policy = OutboundPolicy::from_entries(Vec::<String>::new()).unwrap();
-        let ps = PipelineSettings::new(db.clone(), Sealer::from_secret("test key"), blobs, policy).unwrap();
+        let ps = adjust(PipelineSettings::new(db.clone(), sealer(), blobs, policy).unwrap());
         let engine = slipway_delivery::register(Engine::builder(db.clone(), settings), &ps).start().await.unwrap();
         let pipelines = Pipelines::new(engine.clone(), ps);
         let admin = user(&db, "root", Role::Admin).await;

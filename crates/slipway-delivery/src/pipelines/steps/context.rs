@@ -51,6 +51,8 @@ pub struct StepContext<'a> {
     pub isolation: Isolation,
     /// Whether its processes may use the network (the pipeline's choice, as the owner may have it).
     pub network: bool,
+    /// The pipeline's owner (whose servers and privileges its steps use).
+    pub owner_id: i64,
     /// Whether the pipeline's owner is an administrator.
     pub owner_is_admin: bool,
     /// The pipeline's repository and the run's branch (defaults of `git_checkout`).

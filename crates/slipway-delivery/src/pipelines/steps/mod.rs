@@ -1,12 +1,14 @@
 //! Step types: what `GET /api/step-types/` lists (`id, name, description, category, icon, config_schema`), how
 //! a step's `config` is validated against its type's JSON Schema (each violation a field error
 //! `steps.<i>.config.<field>`), and how each type runs ([`StepKind::run`]). One file per type; a type that
-//! needs another service (Jenkins) is added to the registry with [`StepTypes::with`] once it is wired.
+//! needs another service (`jenkins_trigger`, [`JenkinsTrigger`]) is added to the registry with [`StepTypes::with`]
+//! once it is wired.
 
 mod artifact_upload;
 mod context;
 mod git_checkout;
 mod http_request;
+mod jenkins_trigger;
 mod script;
 mod shell_command;
 
@@ -28,6 +30,7 @@ pub use context::{
 pub use git_checkout::GitCheckout;
 pub(crate) use git_checkout::auth_header as git_checkout_auth;
 pub use http_request::HttpRequest;
+pub use jenkins_trigger::JenkinsTrigger;
 pub use script::Script;
 pub use shell_command::ShellCommand;
 
