@@ -224,7 +224,15 @@ backend_tests! {
         assert_eq!(r.status, 200, "{}", r.text);
         let types = r.json()["results"].as_array().unwrap().clone();
         let ids: Vec<&str> = types.iter().map(|t| t["id"].as_str().unwrap()).collect();
-        assert_eq!(ids, ["git_checkout", "shell_command", "script", "artifact_upload", "http_request"], "no deploy until servers exist");
+        assert_eq!(ids, ["git_checkout", "shell_command", "script", "artifact_upload", "http_request", "jenkins_trigger"], "no deploy until servers exist");
+        let jenkins = &types[5];
+        assert_eq!((jenkins["name"].as_str(), jenkins["category"].as_str(), jenkins["icon"].as_str()), (Some("Jenkins Trigger"), Some("integration"), Some("jenkins")));
+        assert_eq!(jenkins["config_schema"]["required"], json!(["server_id", "job_name"]));
+        assert_eq!(jenkins["config_schema"]["properties"]["wait"]["default"], true);
+        let no_job = json!({"name": "jenkins", "steps": [{"name": "Deploy", "type": "jenkins_trigger", "config": {"server_id": 1}}]});
+        let r = app.json("POST", "/api/pipelines/", no_job, Some(&ann)).await;
+        assert_validation(&r, "POST", "/api/pipelines/");
+        assert!(r.json()["error"]["details"]["steps.0.config.job_name"].is_array(), "{}", r.text);
         let git = &types[0];
         assert_eq!((git["name"].as_str(), git["category"].as_str(), git["icon"].as_str()), (Some("Git Checkout"), Some("source_control"), Some("git")));
         assert_eq!(git["config_schema"]["required"], Value::Null, "the repository defaults to the pipeline's");

@@ -141,6 +141,12 @@ pub async fn state_with(db: Db, setup: Setup) -> (AppState, tempfile::TempDir) {
         slipway_outbound::OutboundPolicy::from_entries(Vec::<String>::new()).expect("policy"),
     )
     .expect("pipeline settings");
+    // As `wiring::pipeline_settings` does: the `jenkins_trigger` step on the owners' Jenkins servers.
+    let jenkins_access =
+        slipway_delivery::jenkins::JenkinsAccess::new(db.clone(), sealer.clone(), pipeline_settings.outbound.clone());
+    let jenkins_step = slipway_delivery::pipelines::steps::JenkinsTrigger::new(jenkins_access);
+    let types = pipeline_settings.types.clone().with(Arc::new(jenkins_step)).expect("step types");
+    let pipeline_settings = slipway_delivery::PipelineSettings { types, ..pipeline_settings };
     let builder = slipway_delivery::register(builder, &pipeline_settings);
     let engine = builder.start().await.expect("engine");
     let state = AppState::new(AppParts {
