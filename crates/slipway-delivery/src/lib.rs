@@ -12,6 +12,8 @@ pub mod webhooks;
 
 pub use git::{Git, GitRepositories};
 pub use jenkins::{Jenkins, JenkinsBuildExecutor};
+pub use pipelines::activity::Activity;
+pub use pipelines::events::RunEvent;
 pub use pipelines::model::{PipelineInput, PipelineQuery, RunDetail, StepInput, Trigger, TriggerKind};
 pub use pipelines::runs::RunVariables;
 pub use pipelines::service::UpdateMode;

@@ -89,6 +89,7 @@ backend_tests! {
         assert_eq!(all(PipelineFilter { search: Some("%".into()), ..PipelineFilter::default() }).await.1, 1);
         let (page, total) = db.list_pipelines(&PipelineFilter { limit: 1, offset: 1, ..PipelineFilter::default() }).await.unwrap();
         assert_eq!((page.len(), total), (1, 3));
+        assert_eq!(db.count_active_pipelines().await.unwrap(), 2, "every user's active pipelines, the inactive one not");
 
         let r1 = db.insert_pipeline_run(&new_run(first), &[("a".into(), "shell_command".into())], now()).await.unwrap();
         let r2 = db.insert_pipeline_run(&new_run(first), &[], now()).await.unwrap();

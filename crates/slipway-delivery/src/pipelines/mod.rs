@@ -7,6 +7,7 @@
 //! unprivileged user; without the sandbox only administrators' pipelines run.
 
 pub mod access;
+pub mod activity;
 pub mod events;
 pub mod executor;
 pub mod model;

@@ -1,18 +1,25 @@
-//! WebSocket: each event as a JSON text message; the socket closes normally after the job's final status.
-//! A slow client only slows its own subscription, which catches up from the log.
+//! WebSocket: each event as a JSON text message (or what a surface's view makes of it); the socket closes
+//! normally after the job's final status. A slow client only slows its own subscription, which catches up from
+//! the log.
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, close_code};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use slipway_engine::{EventStream, JobEvent};
 
-/// Sends the events over the socket until the stream ends or the client leaves.
-pub async fn pump(mut socket: WebSocket, mut events: EventStream, view: impl Fn(&JobEvent) -> Value + Send) {
+/// Sends the events over the socket until the stream ends or the client leaves. `view` sees every event in
+/// order (so it may keep state, such as a run's current step) and says what to send for it, if anything.
+pub async fn pump(
+    mut socket: WebSocket,
+    mut events: EventStream,
+    mut view: impl FnMut(&JobEvent) -> Option<Value> + Send,
+) {
     loop {
         tokio::select! {
             next = events.next() => match next {
                 Some(Ok(e)) => {
-                    if socket.send(Message::Text(view(&e).to_string().into())).await.is_err() {
+                    let Some(message) = view(&e) else { continue };
+                    if socket.send(Message::Text(message.to_string().into())).await.is_err() {
                         return;
                     }
                 }

@@ -156,7 +156,11 @@ pub async fn state_with(db: Db, setup: Setup) -> (AppState, tempfile::TempDir) {
             database_backend: db.backend().name(),
             started_at: Instant::now(),
         },
-        probes: vec![Arc::new(db.clone()), Arc::new(engine.clone())],
+        // As in the binary's wiring: Redis is checked only where the counters live in it.
+        probes: [Arc::new(db.clone()) as Arc<dyn slipway_core::Probe>, Arc::new(engine.clone())]
+            .into_iter()
+            .chain(limiter.probe())
+            .collect(),
         http: setup.http,
         identity,
         tasks: Tasks::new(engine.clone()),

@@ -236,6 +236,12 @@ impl Db {
         })?)
     }
 
+    /// How many pipelines are active, over the whole installation (one count; the system status).
+    pub async fn count_active_pipelines(&self) -> Result<i64, StoreError> {
+        let sql = "SELECT COUNT(*) FROM pipelines WHERE is_active = $1";
+        Ok(on_pool!(self, |pool| sqlx::query_scalar(sql).bind(true).fetch_one(pool).await)?)
+    }
+
     /// The pipelines of a repository (by [`PipelineFields::repository_key`]), with their sealed webhook
     /// secrets: what a webhook delivery is matched against.
     pub async fn pipelines_for_repository(&self, repository_key: &str) -> Result<Vec<PipelineRecord>, StoreError> {

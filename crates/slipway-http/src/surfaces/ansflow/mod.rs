@@ -1,15 +1,19 @@
-//! AnsFlow (`002`): Django REST framework style, trailing slashes, `{error: {code, message, details}}` errors.
+//! AnsFlow (`002`): Django REST framework style, trailing slashes, `{error: {code, message, details}}` errors;
+//! its FastAPI side (`/api/v1/…`, the live run view `/ws/pipeline-runs/{run_id}`) answers in the same shape.
 
 mod auth;
 mod jenkins;
 pub mod jenkins_views;
 mod links;
 pub mod messages;
+mod pipeline_run_socket;
+pub mod pipeline_run_socket_views;
 pub mod pipeline_run_views;
 mod pipeline_runs;
 pub mod pipeline_views;
 mod pipelines;
 mod step_types;
+mod system_status;
 pub mod views;
 pub mod webhook_views;
 mod webhooks;
@@ -39,7 +43,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(pipeline_runs::restart))
         .routes(routes!(pipeline_runs::artifacts))
         .routes(routes!(pipeline_runs::download))
+        .routes(routes!(pipeline_run_socket::socket))
         .routes(routes!(step_types::list))
+        .routes(routes!(system_status::status))
         .routes(routes!(webhooks::github))
         .routes(routes!(webhooks::gitlab))
         .routes(routes!(webhooks::deliveries))

@@ -146,5 +146,5 @@ pub async fn socket(
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     let stream = state.engine.subscribe(&auth.principal(), id, q.after.unwrap_or(0).max(0)).await?;
-    Ok(upgrade.on_upgrade(move |socket| ws::pump(socket, stream, event_json)))
+    Ok(upgrade.on_upgrade(move |socket| ws::pump(socket, stream, |e| Some(event_json(e)))))
 }
