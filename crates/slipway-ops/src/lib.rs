@@ -2,6 +2,7 @@
 //! memory use. Servers, SSH targets, deployments and monitoring join it with their issue.
 
 pub mod host;
+pub mod ssh;
 pub mod tasks;
 
 pub use host::{HostSampler, HostUsage};
