@@ -30,6 +30,7 @@ fn row<'a>(name: &'a str, tags: &'a [String]) -> ServerRow<'a> {
         auth_kind: "private_key",
         credential_sealed: "v1:sealed",
         jump_host: None,
+        address_by_admin: true,
         description: "web 100%_done",
         tags,
     }
@@ -46,6 +47,7 @@ backend_tests! {
         let a = db.insert_server(ann, &row("web-1", &web), now()).await.unwrap();
         assert_eq!((a.owner_id, a.port, a.status.as_str(), a.tags.clone()), (Some(ann), 22, "unknown", tags(&["prod", "web"])));
         assert!(!format!("{a:?}").contains("v1:sealed"), "Debug never prints the credential");
+        assert!(a.address_by_admin);
         assert_eq!(db.server(a.id).await.unwrap(), Some(a.clone()));
         let db_tags = tags(&["db"]);
         let b = db.insert_server(ann, &row("db-1", &db_tags), now()).await.unwrap();

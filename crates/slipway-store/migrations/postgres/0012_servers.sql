@@ -13,6 +13,9 @@ CREATE TABLE servers (
     auth_kind                    TEXT NOT NULL CHECK (auth_kind IN ('private_key', 'password')),
     credential_sealed            TEXT NOT NULL,
     jump_host                    TEXT,
+    -- Whether an administrator saved the address (host, port, jump host): then anyone allowed to operate the
+    -- server may reach it even when it is internal; otherwise the outbound policy applies to the caller.
+    address_by_admin             BOOLEAN NOT NULL DEFAULT FALSE,
     description                  TEXT NOT NULL DEFAULT '',
     status                       TEXT NOT NULL DEFAULT 'unknown'
                                  CHECK (status IN ('unknown', 'online', 'offline', 'host_key_changed')),

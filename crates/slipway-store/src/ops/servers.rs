@@ -30,6 +30,8 @@ pub struct ServerRecord {
     pub credential_sealed: String,
     /// `[user@]host[:port]` to hop through.
     pub jump_host: Option<String>,
+    /// Whether an administrator saved the address (internal addresses are then reachable to every operator).
+    pub address_by_admin: bool,
     /// Free text.
     pub description: String,
     /// `unknown`, `online`, `offline` or `host_key_changed`.
@@ -95,6 +97,8 @@ pub struct ServerRow<'a> {
     pub credential_sealed: &'a str,
     /// Jump host.
     pub jump_host: Option<&'a str>,
+    /// Whether an administrator saved the address.
+    pub address_by_admin: bool,
     /// Description.
     pub description: &'a str,
     /// Tags (duplicates ignored).
@@ -158,8 +162,8 @@ impl Db {
         now: DateTime<Utc>,
     ) -> Result<ServerRecord, StoreError> {
         let insert = "INSERT INTO servers (owner_id, name, host, port, username, auth_kind, credential_sealed, \
-                      jump_host, description, created_at, updated_at) \
-                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id";
+                      jump_host, description, created_at, updated_at, address_by_admin) \
+                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) RETURNING id";
         let id: i64 = on_pool!(self, |p| {
             let mut tx = p.begin().await?;
             let id: i64 = sqlx::query_scalar(insert)
@@ -173,6 +177,7 @@ impl Db {
                 .bind(row.jump_host)
                 .bind(row.description)
                 .bind(now)
+                .bind(row.address_by_admin)
                 .fetch_one(&mut *tx)
                 .await?;
             for tag in row.tags {
@@ -239,7 +244,7 @@ impl Db {
                       host_key_fingerprint = CASE WHEN $11 THEN NULL ELSE host_key_fingerprint END, \
                       pending_host_key = CASE WHEN $11 THEN NULL ELSE pending_host_key END, \
                       pending_host_key_fingerprint = CASE WHEN $11 THEN NULL ELSE pending_host_key_fingerprint END, \
-                      status = CASE WHEN $11 THEN 'unknown' ELSE status END WHERE id = $1";
+                      status = CASE WHEN $11 THEN 'unknown' ELSE status END, address_by_admin = $12 WHERE id = $1";
         let found: bool = on_pool!(self, |p| {
             let mut tx = p.begin().await?;
             let n = sqlx::query(update)
@@ -254,6 +259,7 @@ impl Db {
                 .bind(row.description)
                 .bind(now)
                 .bind(forget_host_key)
+                .bind(row.address_by_admin)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
