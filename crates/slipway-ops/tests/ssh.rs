@@ -247,3 +247,28 @@ async fn cancel_and_timeout_kill_the_remote_process_group() {
     let end = pool.exec(&t, "true", ExecOptions::default()).await.unwrap().finish().await.unwrap();
     assert_eq!(end.outcome, Outcome::Exited(0));
 }
+
+#[tokio::test]
+async fn a_jump_host_carries_the_connection_and_a_lost_socket_never_opens_one_of_its_own() {
+    let sshd = Sshd::start();
+    let data = tempfile::tempdir().unwrap();
+    let pool = SshPool::new(data.path(), settings());
+    let mut t = target(&sshd, 11);
+    // Another name for the same sshd, resolved on the jump host (ssh refuses a jump to itself by name).
+    t.host = "localhost".into();
+    t.jump_host = Some(format!("{}@127.0.0.1:{}", sshd::current_user(), sshd.port));
+    let learned = probe_host_key(pool.root(), &t, pool.settings()).await.unwrap();
+    assert_eq!(learned.key, sshd.host_key(), "the target's key, learned through the jump host");
+    let (lines, end) = pool.exec(&t, "echo hopped", ExecOptions::default()).await.unwrap().collect().await;
+    assert_eq!(end.unwrap().outcome, Outcome::Exited(0));
+    assert_eq!(text(&lines, Stream::Stdout), ["hopped"]);
+    // With the control socket gone a channel fails as a connection error; it does not connect by itself.
+    for entry in std::fs::read_dir(pool.root()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "sock") {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    let err = pool.exec(&t, "echo direct", ExecOptions::default()).await.unwrap().finish().await.unwrap_err();
+    assert_eq!(err.step, Step::Connection, "{err}");
+}
