@@ -23,18 +23,28 @@ pub(super) struct ServerFiles {
     pub dir: PathBuf,
     /// The control socket of the current master.
     pub socket: PathBuf,
+    /// Tells the files of one connection (a target as it was) from the next one's.
+    generation: String,
 }
 
 impl ServerFiles {
     /// The files of `target` under `root` (`<data dir>/ssh`); `generation` tells masters of changed targets apart.
     pub fn new(root: &Path, server_id: i64, generation: u64) -> Self {
         let dir = root.join(server_id.to_string());
-        let socket = root.join(format!("{server_id}-{:08x}.sock", generation & 0xffff_ffff));
-        Self { dir, socket }
+        let generation = format!("{:08x}", generation & 0xffff_ffff);
+        let socket = root.join(format!("{server_id}-{generation}.sock"));
+        Self { dir, socket, generation }
     }
 
+    /// The ssh_config of this connection (channels of a retiring connection keep reading theirs).
     pub fn config(&self) -> PathBuf {
-        self.dir.join("config")
+        self.dir.join(format!("config-{}", self.generation))
+    }
+
+    /// Removes this connection's config and socket (once it has been retired).
+    pub fn remove_connection_files(&self) {
+        let _ = std::fs::remove_file(self.config());
+        let _ = std::fs::remove_file(&self.socket);
     }
 
     pub fn known_hosts(&self) -> PathBuf {

@@ -200,6 +200,7 @@ fn retire(host: Arc<Host>) {
             let _idle = host.permits.acquire_many(all).await;
             host.permits.close();
             host.state.lock().await.master = None;
+            host.files.remove_connection_files();
         });
     }
 }
