@@ -13,7 +13,7 @@ use slipway_engine::Engine;
 use slipway_factory::Factory;
 use slipway_identity::{Identity, RateLimiter};
 use slipway_llm::Llm;
-use slipway_ops::{HostSampler, Tasks};
+use slipway_ops::{HostSampler, Servers, Tasks};
 
 use crate::middleware::{HttpSettings, HttpStats};
 
@@ -53,6 +53,8 @@ pub struct AppParts {
     pub engine: Engine,
     /// Scheduled commands (qoder's tasks).
     pub tasks: Tasks,
+    /// qoder's servers and the SSH connections to them.
+    pub servers: Servers,
     /// Agent work: development tasks, workflows, diet plans, gate statistics.
     pub agents: Agents,
     /// ResoftAI's software factory: projects, their runs and files, templates.

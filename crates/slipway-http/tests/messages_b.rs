@@ -115,6 +115,8 @@ const QODER_TEXTS: &[&str] = &[
     "删除成功",
     "tasks list",
     "create task",
+    "servers list",
+    "create server",
     "操作成功",
     "请求参数错误",
     "用户名或密码错误",
@@ -331,6 +333,10 @@ backend_tests! {
         let task_id = r.json()["data"]["id"].as_i64().unwrap();
         assert_eq!(message(&app.call("GET", "/api/tasks", Some(&root)).await), "tasks list");
         assert_eq!(message(&app.call("POST", &format!("/api/tasks/{task_id}/run"), Some(&root)).await), "操作成功");
+        let key = "-----BEGIN OPENSSH PRIVATE KEY-----\nnot used here\n-----END OPENSSH PRIVATE KEY-----";
+        let server = json!({"name": "s", "host": "127.0.0.1", "username": "root", "private_key": key});
+        assert_eq!(message(&app.json("POST", "/api/servers", server, Some(&root)).await), "create server");
+        assert_eq!(message(&app.call("GET", "/api/servers", Some(&root)).await), "servers list");
 
         let r = app.call("GET", "/api/users", None).await;
         assert_eq!((r.status.as_u16(), message(&r)), (401, json!("用户未认证")));

@@ -15,10 +15,12 @@
 
 mod allow;
 mod classify;
+mod hosts;
 mod policy;
 mod refusal;
 mod resolve;
 
 pub use classify::{AddressClass, classify, is_internal};
+pub use hosts::HostLookupError;
 pub use policy::OutboundPolicy;
 pub use refusal::{ALLOW_SETTING, Refusal};

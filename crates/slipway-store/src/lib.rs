@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod llm;
 mod migrate;
 pub mod node_secret;
+pub mod ops;
 mod probe;
 pub mod process_groups;
 mod sealed;

@@ -16,7 +16,8 @@ use slipway_http::middleware::HttpStats;
 use slipway_http::{AppParts, AppState, HttpSettings, Limits, NodeInfo};
 use slipway_identity::{Identity, Mailer, RateLimiter};
 use slipway_llm::{Llm, LlmSettings};
-use slipway_ops::{HostSampler, Tasks};
+use slipway_ops::ssh::{SshPool, SshSettings};
+use slipway_ops::{HostSampler, Servers, Tasks};
 use slipway_outbound::OutboundPolicy;
 use slipway_store::{Db, PoolSettings, Sealer};
 
@@ -139,6 +140,12 @@ pub async fn app_state(config: &Config, db: Db, engine: Engine, llm: Llm) -> any
         http: http_settings(config),
         identity,
         tasks: Tasks::new(engine.clone()),
+        servers: Servers::new(
+            db.clone(),
+            sealer(config, &db).await?,
+            outbound_policy(config)?,
+            SshPool::new(&config.data_dir, SshSettings::default()),
+        ),
         agents: Agents::new(engine.clone(), llm.clone(), db.clone()),
         factory: Factory::new(engine.clone(), llm.clone(), db.clone(), project_files(config, &db)?),
         git: git(config, &db, &engine)?,

@@ -164,6 +164,12 @@ pub async fn state_with(db: Db, setup: Setup) -> (AppState, tempfile::TempDir) {
         http: setup.http,
         identity,
         tasks: Tasks::new(engine.clone()),
+        servers: slipway_ops::Servers::new(
+            db.clone(),
+            sealer.clone(),
+            setup.outbound.clone(),
+            slipway_ops::ssh::SshPool::new(dir.path(), slipway_ops::ssh::SshSettings::default()),
+        ),
         agents: slipway_agents::Agents::new(engine.clone(), llm.clone(), db.clone()),
         factory: slipway_factory::Factory::new(engine.clone(), llm.clone(), db.clone(), files),
         git: slipway_delivery::Git::new(slipway_delivery::GitRepositories::new(

@@ -25,6 +25,10 @@ pub const DELETED: Msg = Msg::new("deleted", "删除成功", "Deleted");
 pub const TASKS_LIST: Msg = Msg::new("tasks_list", "tasks list", "tasks list");
 /// `POST /api/tasks` 200 (the document's text is English).
 pub const TASK_CREATED: Msg = Msg::new("task_created", "create task", "create task");
+/// `GET /api/servers` 200 (the document's text is English).
+pub const SERVERS_LIST: Msg = Msg::new("servers_list", "servers list", "servers list");
+/// `POST /api/servers` 200 (the document's text is English).
+pub const SERVER_CREATED: Msg = Msg::new("server_created", "create server", "create server");
 /// The general success text (the common envelope), for routes the document does not show.
 pub const SUCCESS: Msg = Msg::new("success", "操作成功", "Success");
 /// `POST /api/auth/login`, `POST /api/auth/refresh` 400.
@@ -73,6 +77,8 @@ pub const ALL: &[Msg] = &[
     DELETED,
     TASKS_LIST,
     TASK_CREATED,
+    SERVERS_LIST,
+    SERVER_CREATED,
     SUCCESS,
     BAD_REQUEST,
     INVALID_CREDENTIALS,

@@ -1,6 +1,8 @@
-//! qoder (`003`): `:8080`, `{code, message, data}` with HTTP status = code: users and scheduled tasks.
+//! qoder (`003`): `:8080`, `{code, message, data}` with HTTP status = code: users, scheduled tasks and servers.
 
 pub mod messages;
+mod server_views;
+mod servers;
 mod task_views;
 mod tasks;
 mod users;
@@ -20,4 +22,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(tasks::get, tasks::update, tasks::delete))
         .routes(routes!(tasks::run))
         .routes(routes!(tasks::runs))
+        .routes(routes!(servers::list, servers::create))
+        .routes(routes!(servers::operators))
+        .routes(routes!(servers::grant, servers::revoke))
+        .routes(routes!(servers::get, servers::update, servers::delete))
+        .routes(routes!(servers::test))
+        .routes(routes!(servers::accept_host_key))
 }
