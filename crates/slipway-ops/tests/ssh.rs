@@ -1,6 +1,6 @@
 //! The SSH layer against a real sshd on loopback: key and password authentication, a wrong key, host keys
 //! pinned and a changed one refused, output and exit status, a dropped connection, 20 concurrent commands
-//! under the per-server cap, cancel and timeout killing the remote processes.
+//! under the per-server cap, cancel and timeout killing the remote processes, a local file as a command's input.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -273,4 +273,28 @@ async fn a_jump_host_carries_the_connection_and_a_lost_socket_never_opens_one_of
     }
     let err = pool.exec(&t, "echo direct", ExecOptions::default()).await.unwrap().finish().await.unwrap_err();
     assert_eq!(err.step, Step::Connection, "{err}");
+}
+
+#[tokio::test]
+async fn a_local_file_streams_to_the_command_input() {
+    let sshd = Sshd::start();
+    let data = tempfile::tempdir().unwrap();
+    let pool = SshPool::new(data.path(), settings());
+    let t = target(&sshd, 1);
+    let input = data.path().join("input.bin");
+    let bytes: Vec<u8> = (0..=250u8).cycle().take(8 << 20).collect();
+    std::fs::write(&input, &bytes).unwrap();
+    let options = ExecOptions { stdin: Some(input.clone()), ..ExecOptions::default() };
+    let (lines, end) = pool.exec(&t, "cksum", options).await.unwrap().collect().await;
+    assert_eq!(end.unwrap().outcome, Outcome::Exited(0));
+    let local = std::process::Command::new("sh").arg("-c").arg("cksum < \"$0\"").arg(&input).output().unwrap();
+    let expected = String::from_utf8_lossy(&local.stdout).trim().to_owned();
+    assert!(expected.ends_with(&(8 << 20).to_string()), "{expected}");
+    assert_eq!(text(&lines, Stream::Stdout), [expected.as_str()], "every byte arrived, then the end of the input");
+    // Without a file the command's input is empty.
+    let (lines, _) = pool.exec(&t, "wc -c | tr -d ' '", ExecOptions::default()).await.unwrap().collect().await;
+    assert_eq!(text(&lines, Stream::Stdout), ["0"]);
+    let missing = ExecOptions { stdin: Some(data.path().join("nope")), ..ExecOptions::default() };
+    let err = pool.exec(&t, "cat", missing).await.unwrap_err();
+    assert_eq!(err.step, Step::Local, "{err}");
 }

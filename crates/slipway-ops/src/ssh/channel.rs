@@ -67,6 +67,9 @@ pub struct ExecOptions {
     pub timeout: Option<Duration>,
     /// Cancels it when cancelled.
     pub cancel: CancellationToken,
+    /// A local file streamed to the command's standard input (read as it is sent, never held in memory whole);
+    /// `None` gives it none.
+    pub stdin: Option<PathBuf>,
 }
 
 /// A running command: read its lines, then its end.
@@ -116,14 +119,20 @@ pub(super) struct ChannelRoute {
 impl ChannelRoute {
     /// `ssh` attached to the master only: should the socket be gone, `ProxyCommand false` makes it fail rather
     /// than open a connection of its own.
-    fn command(&self, remote: &str) -> Command {
+    /// With `stdin`, the command's standard input is a pipe; otherwise `-n` gives it none.
+    fn command(&self, remote: &str, stdin: bool) -> Command {
         let mut cmd = Command::new("ssh");
         cmd.arg("-F").arg(&self.config).arg("-S").arg(&self.socket);
         for o in ["ControlMaster=no", "BatchMode=yes", "ProxyCommand=false", "ProxyJump=none"] {
             cmd.arg("-o").arg(o);
         }
-        cmd.args(["-T", "-n", ALIAS, "--", remote]);
-        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
+        cmd.arg("-T");
+        if !stdin {
+            cmd.arg("-n");
+        }
+        cmd.args([ALIAS, "--", remote]);
+        cmd.stdin(if stdin { Stdio::piped() } else { Stdio::null() });
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
         cmd.env_remove("SSH_AUTH_SOCK");
         cmd
     }
@@ -137,8 +146,20 @@ pub(super) fn start(
     permit: OwnedSemaphorePermit,
     on_end: impl FnOnce() + Send + 'static,
 ) -> Result<Execution, SshError> {
-    let mut child =
-        route.command(&wrapper::wrap(script)).spawn().map_err(|e| SshError::local(format!("cannot run ssh: {e}")))?;
+    let input = match &options.stdin {
+        Some(path) => Some(
+            std::fs::File::open(path)
+                .map_err(|e| SshError::local(format!("cannot read {} for the command's input: {e}", path.display())))?,
+        ),
+        None => None,
+    };
+    let mut child = route
+        .command(&wrapper::wrap(script), input.is_some())
+        .spawn()
+        .map_err(|e| SshError::local(format!("cannot run ssh: {e}")))?;
+    if let (Some(file), Some(pipe)) = (input, child.stdin.take()) {
+        tokio::spawn(feed(tokio::fs::File::from_std(file), pipe));
+    }
     let (tx, rx) = mpsc::channel(BUFFER);
     let (done_tx, done_rx) = oneshot::channel();
     let cancel = options.cancel.clone();
@@ -156,6 +177,15 @@ pub(super) fn start(
         let _ = done_tx.send(result);
     });
     Ok(Execution { lines: rx, done: done_rx, cancel })
+}
+
+/// Streams `file` into the command's standard input, then closes it (the command sees the end of its input).
+/// A command that stops reading (it failed, it was killed) ends the copy with a broken pipe.
+async fn feed(mut file: tokio::fs::File, mut pipe: tokio::process::ChildStdin) {
+    if let Err(e) = tokio::io::copy(&mut file, &mut pipe).await {
+        tracing::debug!(error = %e, "the command stopped reading its input");
+    }
+    let _ = tokio::io::AsyncWriteExt::shutdown(&mut pipe).await;
 }
 
 async fn read_lines(pipe: impl AsyncRead + Unpin, stream: Stream, tx: mpsc::Sender<(Stream, String)>) {
@@ -300,7 +330,7 @@ async fn drive(
 /// sessions below sshd's limit for exactly this).
 async fn kill_remote(route: ChannelRoute, pgid: i64) {
     let tenths = u32::try_from(route.kill_grace.as_millis() / 100).unwrap_or(u32::MAX);
-    let mut cmd = route.command(&wrapper::kill_group(pgid, tenths));
+    let mut cmd = route.command(&wrapper::kill_group(pgid, tenths), false);
     cmd.stdout(Stdio::null()).stderr(Stdio::null());
     let limit = route.kill_grace + Duration::from_secs(10);
     if let Ok(mut child) = cmd.spawn() {
