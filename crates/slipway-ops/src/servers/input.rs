@@ -18,7 +18,7 @@ const TAG_MAX: usize = 50;
 
 /// Collects field errors.
 #[derive(Debug, Default)]
-pub(super) struct Problems(Vec<FieldError>);
+pub(crate) struct Problems(Vec<FieldError>);
 
 impl Problems {
     pub fn add(&mut self, field: &str, kind: &str, msg: impl Into<String>) {
@@ -35,7 +35,7 @@ fn has_control(s: &str) -> bool {
 }
 
 /// A trimmed, non-blank, single-line text of at most `max` characters.
-pub(super) fn text(p: &mut Problems, field: &str, value: &str, max: usize) -> String {
+pub(crate) fn text(p: &mut Problems, field: &str, value: &str, max: usize) -> String {
     let v = value.trim();
     if v.is_empty() {
         p.add(field, "missing", format!("{field} may not be blank"));

@@ -9,7 +9,7 @@
 //! stored and never leave this module.
 
 mod connect;
-mod input;
+pub(crate) mod input;
 mod view;
 
 use std::time::Instant;
@@ -455,6 +455,14 @@ impl Servers {
             Ok(exec) => Ok(exec),
             Err(e) => Err(self.failed(&s, Some(&target), &e).await),
         }
+    }
+
+    /// The SSH target of server `id` for a job `owner` started (a deployment). No role is checked here: the
+    /// service that queued the job did. The address passes the outbound policy as `owner`'s, and the credential
+    /// is opened only into the returned target, which never leaves this crate.
+    pub(crate) async fn job_target(&self, owner: &Principal, id: i64) -> Result<SshTarget, Error> {
+        let s = self.record(id).await?;
+        self.prepared(owner, &s).await
     }
 
     /// Allows `user_id` to operate servers (administrators).

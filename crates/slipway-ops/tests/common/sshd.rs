@@ -18,6 +18,8 @@ pub struct Sshd {
     /// Its port on 127.0.0.1.
     pub port: u16,
     child: Option<Child>,
+    /// `(mount point, source)`: what its sessions see at the mount point (a machine of its own there).
+    view: Option<(PathBuf, PathBuf)>,
 }
 
 fn keygen(path: &Path) {
@@ -71,6 +73,18 @@ fn uuid_like() -> String {
 impl Sshd {
     /// Generates keys and starts sshd on a free port.
     pub fn start() -> Self {
+        Self::start_with(None)
+    }
+
+    /// Starts sshd in a mount namespace of its own where `mount_point` shows `source`: two such servers on this
+    /// one machine see different files at the same path, as two machines would.
+    pub fn start_seeing(mount_point: &Path, source: &Path) -> Self {
+        std::fs::create_dir_all(mount_point).unwrap();
+        std::fs::create_dir_all(source).unwrap();
+        Self::start_with(Some((mount_point.to_owned(), source.to_owned())))
+    }
+
+    fn start_with(view: Option<(PathBuf, PathBuf)>) -> Self {
         assert!(
             Path::new("/usr/sbin/sshd").exists(),
             "/usr/sbin/sshd is missing: install openssh-server (.ci/run does)"
@@ -80,7 +94,7 @@ impl Sshd {
         keygen(&dir.path().join("user_ed25519"));
         keygen(&dir.path().join("other_ed25519"));
         std::fs::copy(dir.path().join("user_ed25519.pub"), dir.path().join("authorized_keys")).unwrap();
-        let mut me = Self { dir, port: free_port(), child: None };
+        let mut me = Self { dir, port: free_port(), child: None, view };
         me.spawn();
         me
     }
@@ -101,7 +115,24 @@ impl Sshd {
         );
         std::fs::write(self.path("sshd_config"), config).unwrap();
         std::fs::create_dir_all("/run/sshd").unwrap();
-        let child = Command::new("/usr/sbin/sshd")
+        let mut command = match &self.view {
+            None => Command::new("/usr/sbin/sshd"),
+            Some((mount_point, source)) => {
+                let mut c = Command::new("unshare");
+                c.args([
+                    "-m",
+                    "--propagation",
+                    "private",
+                    "sh",
+                    "-c",
+                    "mount --bind \"$1\" \"$2\" && shift 2 && exec \"$@\"",
+                    "sh",
+                ]);
+                c.arg(source).arg(mount_point).arg("/usr/sbin/sshd");
+                c
+            }
+        };
+        let child = command
             .args(["-D", "-e", "-f"])
             .arg(self.path("sshd_config"))
             .arg("-p")
