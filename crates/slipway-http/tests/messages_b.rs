@@ -117,6 +117,8 @@ const QODER_TEXTS: &[&str] = &[
     "create task",
     "servers list",
     "create server",
+    "deployments list",
+    "create deployment",
     "操作成功",
     "请求参数错误",
     "用户名或密码错误",
@@ -337,6 +339,11 @@ backend_tests! {
         let server = json!({"name": "s", "host": "127.0.0.1", "username": "root", "private_key": key});
         assert_eq!(message(&app.json("POST", "/api/servers", server, Some(&root)).await), "create server");
         assert_eq!(message(&app.call("GET", "/api/servers", Some(&root)).await), "servers list");
+        assert_eq!(message(&app.call("GET", "/api/deployments", Some(&root)).await), "deployments list");
+        let server_id = app.call("GET", "/api/servers", Some(&root)).await.json()["data"]["list"][0]["id"].clone();
+        let source = json!({"type": "git", "repository": "/nonexistent/repo", "ref": "main"});
+        let deployment = json!({"name": "d", "server_id": server_id, "deploy_path": "/srv/d", "source": source});
+        assert_eq!(message(&app.json("POST", "/api/deployments", deployment, Some(&root)).await), "create deployment");
 
         let r = app.call("GET", "/api/users", None).await;
         assert_eq!((r.status.as_u16(), message(&r)), (401, json!("用户未认证")));

@@ -17,7 +17,7 @@ use slipway_http::{AppParts, AppState, HttpSettings, Limits, NodeInfo};
 use slipway_identity::{Identity, Mailer, RateLimiter};
 use slipway_llm::{Llm, LlmSettings};
 use slipway_ops::ssh::{SshPool, SshSettings};
-use slipway_ops::{HostSampler, Servers, Tasks};
+use slipway_ops::{DeploySettings, Deployments, HostSampler, Servers, Tasks};
 use slipway_outbound::OutboundPolicy;
 use slipway_store::{Db, PoolSettings, Sealer};
 
@@ -92,16 +92,33 @@ pub async fn pipeline_settings(config: &Config, db: &Db) -> anyhow::Result<Pipel
     Ok(PipelineSettings { max_artifact_bytes: config.files.max_upload_bytes, types, ..settings })
 }
 
+/// qoder's servers: credentials sealed with the installation's key, addresses policed by `outbound_allow`, SSH
+/// connections (and their files) under `<ssh_root>/ssh`.
+pub async fn servers(config: &Config, db: &Db, ssh_root: &std::path::Path) -> anyhow::Result<Servers> {
+    let pool = SshPool::new(ssh_root, SshSettings::default());
+    Ok(Servers::new(db.clone(), sealer(config, db).await?, outbound_policy(config)?, pool))
+}
+
+/// What deployments run with. Their jobs hold SSH connections of their own, under `<data_dir>/deploy/ssh`
+/// (the HTTP side's are under `<data_dir>/ssh`: two pools never share a control socket), and repositories
+/// are policed by `outbound_allow`.
+pub async fn deploy_settings(config: &Config, db: &Db) -> anyhow::Result<DeploySettings> {
+    let servers = servers(config, db, &config.data_dir.join("deploy")).await?;
+    Ok(DeploySettings { db: db.clone(), servers, policy: outbound_policy(config)? })
+}
+
 /// Starts this node's job engine (workers, scheduler, maintenance) with every executor Slipway has.
 pub async fn start_engine(config: &Config, db: Db, llm: &Llm) -> anyhow::Result<Engine> {
     let runtime = slipway_agents::Runtime { llm: llm.clone(), db: db.clone() };
     let files = project_files(config, &db)?;
     let jenkins = JenkinsBuildExecutor::new(db.clone(), sealer(config, &db).await?, outbound_policy(config)?);
     let pipelines = pipeline_settings(config, &db).await?;
+    let deployments = deploy_settings(config, &db).await?;
     let builder =
         Engine::builder(db, EngineSettings::from_config(config)).executor(CommandExecutor::new()).executor(jenkins);
     let builder = slipway_factory::register(slipway_agents::register(builder, &runtime), &runtime, &files);
     let builder = slipway_delivery::register(builder, &pipelines);
+    let builder = slipway_ops::deployments::register(builder, &deployments);
     let engine = builder.start().await.context("cannot start the job engine")?;
     Ok(engine)
 }
@@ -134,18 +151,16 @@ pub async fn app_state(config: &Config, db: Db, engine: Engine, llm: Llm) -> any
     let mut probes: Vec<Arc<dyn Probe>> = vec![Arc::new(db.clone()), Arc::new(engine.clone())];
     probes.extend(limiter.probe());
     let jenkins = Jenkins::new(db.clone(), sealer(config, &db).await?, outbound_policy(config)?, engine.clone());
+    let servers = servers(config, &db, &config.data_dir).await?;
+    let deploy = DeploySettings { servers: servers.clone(), ..deploy_settings(config, &db).await? };
     Ok(AppState::new(AppParts {
         node,
         probes,
         http: http_settings(config),
         identity,
         tasks: Tasks::new(engine.clone()),
-        servers: Servers::new(
-            db.clone(),
-            sealer(config, &db).await?,
-            outbound_policy(config)?,
-            SshPool::new(&config.data_dir, SshSettings::default()),
-        ),
+        deployments: Deployments::new(engine.clone(), deploy),
+        servers,
         agents: Agents::new(engine.clone(), llm.clone(), db.clone()),
         factory: Factory::new(engine.clone(), llm.clone(), db.clone(), project_files(config, &db)?),
         git: git(config, &db, &engine)?,

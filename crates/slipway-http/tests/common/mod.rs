@@ -148,6 +148,22 @@ pub async fn state_with(db: Db, setup: Setup) -> (AppState, tempfile::TempDir) {
     let types = pipeline_settings.types.clone().with(Arc::new(jenkins_step)).expect("step types");
     let pipeline_settings = slipway_delivery::PipelineSettings { types, ..pipeline_settings };
     let builder = slipway_delivery::register(builder, &pipeline_settings);
+    let servers = slipway_ops::Servers::new(
+        db.clone(),
+        sealer.clone(),
+        setup.outbound.clone(),
+        slipway_ops::ssh::SshPool::new(dir.path(), slipway_ops::ssh::SshSettings::default()),
+    );
+    // As `wiring::deploy_settings` does: the deployment jobs' connections are a pool of their own.
+    let deploy_servers = slipway_ops::Servers::new(
+        db.clone(),
+        sealer.clone(),
+        setup.outbound.clone(),
+        slipway_ops::ssh::SshPool::new(&dir.path().join("deploy"), slipway_ops::ssh::SshSettings::default()),
+    );
+    let deploy =
+        slipway_ops::DeploySettings { db: db.clone(), servers: deploy_servers, policy: setup.outbound.clone() };
+    let builder = slipway_ops::deployments::register(builder, &deploy);
     let engine = builder.start().await.expect("engine");
     let state = AppState::new(AppParts {
         node: NodeInfo {
@@ -164,12 +180,11 @@ pub async fn state_with(db: Db, setup: Setup) -> (AppState, tempfile::TempDir) {
         http: setup.http,
         identity,
         tasks: Tasks::new(engine.clone()),
-        servers: slipway_ops::Servers::new(
-            db.clone(),
-            sealer.clone(),
-            setup.outbound.clone(),
-            slipway_ops::ssh::SshPool::new(dir.path(), slipway_ops::ssh::SshSettings::default()),
+        deployments: slipway_ops::Deployments::new(
+            engine.clone(),
+            slipway_ops::DeploySettings { servers: servers.clone(), ..deploy },
         ),
+        servers,
         agents: slipway_agents::Agents::new(engine.clone(), llm.clone(), db.clone()),
         factory: slipway_factory::Factory::new(engine.clone(), llm.clone(), db.clone(), files),
         git: slipway_delivery::Git::new(slipway_delivery::GitRepositories::new(

@@ -29,6 +29,10 @@ pub const TASK_CREATED: Msg = Msg::new("task_created", "create task", "create ta
 pub const SERVERS_LIST: Msg = Msg::new("servers_list", "servers list", "servers list");
 /// `POST /api/servers` 200 (the document's text is English).
 pub const SERVER_CREATED: Msg = Msg::new("server_created", "create server", "create server");
+/// `GET /api/deployments` 200 (the document's text is English).
+pub const DEPLOYMENTS_LIST: Msg = Msg::new("deployments_list", "deployments list", "deployments list");
+/// `POST /api/deployments` 200 (the document's text is English).
+pub const DEPLOYMENT_CREATED: Msg = Msg::new("deployment_created", "create deployment", "create deployment");
 /// The general success text (the common envelope), for routes the document does not show.
 pub const SUCCESS: Msg = Msg::new("success", "操作成功", "Success");
 /// `POST /api/auth/login`, `POST /api/auth/refresh` 400.
@@ -79,6 +83,8 @@ pub const ALL: &[Msg] = &[
     TASK_CREATED,
     SERVERS_LIST,
     SERVER_CREATED,
+    DEPLOYMENTS_LIST,
+    DEPLOYMENT_CREATED,
     SUCCESS,
     BAD_REQUEST,
     INVALID_CREDENTIALS,

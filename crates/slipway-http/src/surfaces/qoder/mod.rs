@@ -1,5 +1,8 @@
-//! qoder (`003`): `:8080`, `{code, message, data}` with HTTP status = code: users, scheduled tasks and servers.
+//! qoder (`003`): `:8080`, `{code, message, data}` with HTTP status = code: users, scheduled tasks, servers and
+//! deployments.
 
+mod deployment_views;
+mod deployments;
 pub mod messages;
 mod server_views;
 mod servers;
@@ -28,4 +31,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(servers::get, servers::update, servers::delete))
         .routes(routes!(servers::test))
         .routes(routes!(servers::accept_host_key))
+        .routes(routes!(deployments::list, deployments::create))
+        .routes(routes!(deployments::get))
+        .routes(routes!(deployments::cancel))
+        .routes(routes!(deployments::rollback))
 }
