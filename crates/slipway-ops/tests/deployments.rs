@@ -1,7 +1,8 @@
 //! Deployments on a real engine to real sshd "servers" on loopback, on both backends: a git ref released to two
 //! servers (files in `releases/…`, `current` switched, the health check run, every line an event), batches,
 //! rollback to the release before, pruning beyond `keep_releases`; a failing step switching `current` back and
-//! saying why with the rest skipped; cancel mid-step killing the remote command; who may deploy.
+//! saying why with the rest skipped; cancel mid-step killing the remote command; a pipeline run's artifacts as the
+//! release; who may deploy.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -13,15 +14,18 @@ use std::time::{Duration, Instant};
 use common::sshd::{self, Sshd};
 use slipway_core::{Error, Principal, Role};
 use slipway_engine::{Engine, EngineSettings, Waited};
+use slipway_files::BlobStore;
 use slipway_ops::deployments::{self, DeploymentFilter, HealthCheckInput, NewDeployment, SourceInput};
 use slipway_ops::ssh::{SshPool, SshSettings};
 use slipway_ops::{DeploySettings, DeploymentView, Deployments, NewServer, Servers};
 use slipway_outbound::OutboundPolicy;
+use slipway_store::delivery::{NewArtifact, NewRun, PipelineFields};
 use slipway_store::identity::NewUser;
 use slipway_store::{Db, Sealer, backend_tests};
 
 struct World {
     deployments: Deployments,
+    blobs: BlobStore,
     servers: Servers,
     engine: Engine,
     admin: Principal,
@@ -53,7 +57,9 @@ async fn world(db: Db) -> World {
     let servers = Servers::new(db.clone(), sealer.clone(), policy.clone(), SshPool::new(data.path(), ssh.clone()));
     // The job's connections are its own pool's, as in the application (see the wiring).
     let job_servers = Servers::new(db.clone(), sealer, policy.clone(), SshPool::new(&data.path().join("deploy"), ssh));
-    let settings = DeploySettings { db: db.clone(), servers: job_servers, policy: policy.clone() };
+    let blobs = BlobStore::open(None, &data.path().join("files")).unwrap();
+    let settings =
+        DeploySettings { db: db.clone(), servers: job_servers, policy: policy.clone(), blobs: blobs.clone() };
     let engine_settings =
         EngineSettings { workers: 2, workspace_root: data.path().join("workspaces"), ..EngineSettings::default() };
     let engine = deployments::register(Engine::builder(db.clone(), engine_settings), &settings).start().await.unwrap();
@@ -62,7 +68,7 @@ async fn world(db: Db) -> World {
     let operator = user(&db, "ops", Role::User).await;
     let plain = user(&db, "ann", Role::User).await;
     servers.grant_operator(&admin, operator.user_id).await.unwrap();
-    World { deployments: service, servers, engine, admin, operator, plain, _data: data }
+    World { deployments: service, blobs, servers, engine, admin, operator, plain, _data: data }
 }
 
 async fn server(w: &World, sshd: &Sshd, name: &str) -> i64 {
@@ -126,6 +132,48 @@ async fn finish(w: &World, d: &DeploymentView) -> DeploymentView {
         Waited::TimedOut(j) => panic!("deployment {} still {:?}", d.id, j.status),
     }
     w.deployments.get(&w.admin, d.id).await.unwrap()
+}
+
+/// A run of a pipeline of `owner`'s holding `files` (path, content) as its artifacts.
+async fn run_with_artifacts(w: &World, db: &Db, owner: i64, files: &[(&str, &str)]) -> i64 {
+    let fields = PipelineFields {
+        name: format!("p{owner}"),
+        description: String::new(),
+        repository_url: "https://example.com/a.git".into(),
+        repository_key: "example.com/a".into(),
+        branch: "main".into(),
+        trigger_events: serde_json::json!([]),
+        steps: serde_json::json!([]),
+        variables: serde_json::json!([]),
+        repository_credential: None,
+        webhook_secret: None,
+        schedule: None,
+        network: false,
+        is_active: true,
+    };
+    let now = slipway_core::time::now();
+    let pipeline = db.insert_pipeline(owner, &fields, now).await.unwrap();
+    let new = NewRun {
+        pipeline_id: pipeline,
+        job_id: None,
+        trigger_type: "manual".into(),
+        triggered_by: None,
+        trigger_details: serde_json::json!({}),
+        delivery_id: None,
+        branch: "main".into(),
+        commit_sha: None,
+        variables: serde_json::json!([]),
+    };
+    let run = db.insert_pipeline_run(&new, &[], now).await.unwrap();
+    let mut artifacts = Vec::new();
+    for (path, text) in files {
+        let body = futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(text.to_string()))]);
+        let blob = w.blobs.put_stream(body, 1 << 20).await.unwrap();
+        let size = i64::try_from(blob.size).unwrap();
+        artifacts.push(NewArtifact { step_index: 0, path: (*path).into(), size, sha256: blob.sha256 });
+    }
+    db.insert_artifacts(run.id, &artifacts, now).await.unwrap();
+    run.id
 }
 
 fn current(path: &Path) -> String {
@@ -298,6 +346,43 @@ backend_tests! {
         assert!(std::fs::symlink_metadata(path.join("current")).is_err(), "never switched");
         let again = w.deployments.cancel(&w.admin, d.id).await.unwrap_err();
         assert!(matches!(again, Error::Conflict(_)), "{again:?}");
+        drop(one);
+    }
+
+    async fn a_pipeline_runs_artifacts_are_released(db: Db) {
+        let w = world(db.clone()).await;
+        let one = Sshd::start();
+        let s1 = server(&w, &one, "web-1").await;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app");
+        let run = run_with_artifacts(&w, &db, w.operator.user_id, &[("dist/app.js", "console.log(1)"), ("index.html", "<p>hi</p>")]).await;
+        let mut new = new(dir.path(), &path, vec![s1]);
+        new.source = Some(SourceInput { kind: "artifacts".into(), pipeline_run_id: Some(run), ..SourceInput::default() });
+        new.deploy = Some("cat dist/app.js".into());
+        new.health_check = None;
+        let d = finish(&w, &w.deployments.create(&w.operator, new.clone()).await.unwrap()).await;
+        assert_eq!(d.status, "success", "{d:#?}");
+        assert_eq!(std::fs::read_to_string(path.join("current/dist/app.js")).unwrap(), "console.log(1)");
+        assert_eq!(std::fs::read_to_string(path.join("current/index.html")).unwrap(), "<p>hi</p>");
+        assert!(d.servers[0].steps[1].log.contains("console.log(1)"));
+        let events = db.job_events(d.job_id.unwrap(), 0, 1000).await.unwrap();
+        assert!(events.iter().any(|e| e.kind == "release" && e.payload["files"] == 2), "the release is an event");
+
+        // Another user's run is not the operator's to release (the pipelines' rule), nor is a run without files.
+        let others = run_with_artifacts(&w, &db, w.plain.user_id, &[("a.txt", "a")]).await;
+        let empty = run_with_artifacts(&w, &db, w.admin.user_id, &[]).await;
+        for (who, run, says) in [(&w.operator, others, "does not exist"), (&w.admin, empty, "has no artifacts"), (&w.admin, 424_242, "does not exist")] {
+            let mut bad = new.clone();
+            bad.source = Some(SourceInput { kind: "artifacts".into(), pipeline_run_id: Some(run), ..SourceInput::default() });
+            let Error::Validation(fields) = w.deployments.create(who, bad).await.unwrap_err() else { panic!("{run}") };
+            assert_eq!(fields[0].field(), "source.pipeline_run_id");
+            assert!(fields[0].to_string().contains(says) || format!("{fields:?}").contains(says), "{fields:?}");
+        }
+        let mut admin_sees = new.clone();
+        admin_sees.source = Some(SourceInput { kind: "artifacts".into(), pipeline_run_id: Some(others), ..SourceInput::default() });
+        admin_sees.deploy = Some("cat a.txt".into());
+        let d = w.deployments.create(&w.admin, admin_sees).await.unwrap();
+        assert_eq!(finish(&w, &d).await.status, "success", "administrators see every run");
         drop(one);
     }
 

@@ -100,11 +100,12 @@ pub async fn servers(config: &Config, db: &Db, ssh_root: &std::path::Path) -> an
 }
 
 /// What deployments run with. Their jobs hold SSH connections of their own, under `<data_dir>/deploy/ssh`
-/// (the HTTP side's are under `<data_dir>/ssh`: two pools never share a control socket), and repositories
-/// are policed by `outbound_allow`.
+/// (the HTTP side's are under `<data_dir>/ssh`: two pools never share a control socket), repositories are
+/// policed by `outbound_allow`, and pipeline runs' artifacts are read from the configured file store.
 pub async fn deploy_settings(config: &Config, db: &Db) -> anyhow::Result<DeploySettings> {
     let servers = servers(config, db, &config.data_dir.join("deploy")).await?;
-    Ok(DeploySettings { db: db.clone(), servers, policy: outbound_policy(config)? })
+    let blobs = BlobStore::from_config(config).context("cannot open the file store")?;
+    Ok(DeploySettings { db: db.clone(), servers, policy: outbound_policy(config)?, blobs })
 }
 
 /// Starts this node's job engine (workers, scheduler, maintenance) with every executor Slipway has.

@@ -161,8 +161,12 @@ pub async fn state_with(db: Db, setup: Setup) -> (AppState, tempfile::TempDir) {
         setup.outbound.clone(),
         slipway_ops::ssh::SshPool::new(&dir.path().join("deploy"), slipway_ops::ssh::SshSettings::default()),
     );
-    let deploy =
-        slipway_ops::DeploySettings { db: db.clone(), servers: deploy_servers, policy: setup.outbound.clone() };
+    let deploy = slipway_ops::DeploySettings {
+        db: db.clone(),
+        servers: deploy_servers,
+        policy: setup.outbound.clone(),
+        blobs: pipeline_settings.blobs.clone(),
+    };
     let builder = slipway_ops::deployments::register(builder, &deploy);
     let engine = builder.start().await.expect("engine");
     let state = AppState::new(AppParts {

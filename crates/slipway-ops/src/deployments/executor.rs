@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use slipway_core::{Error, Principal, Role};
 use slipway_engine::{Executor, JobContext, JobFailure};
+use slipway_files::BlobStore;
 use slipway_outbound::OutboundPolicy;
 use slipway_store::Db;
 use slipway_store::ops::{DeploymentRecord, DeploymentTargetRecord, TargetUpdate};
@@ -55,6 +56,8 @@ pub struct DeploySettings {
     pub servers: Servers,
     /// The policy for repository URLs.
     pub policy: OutboundPolicy,
+    /// The file store pipeline runs' artifacts are in.
+    pub blobs: BlobStore,
 }
 
 /// Runs deployments.
@@ -299,9 +302,20 @@ impl DeployExecutor {
                 let _ = ctx.emit("release", json!({"repository": repository, "ref": git_ref, "bytes": size})).await;
                 Ok(Some(tar))
             }
-            Source::Artifacts { pipeline_run_id } => Err(fatal(format!(
-                "source: pipeline run {pipeline_run_id}'s artifacts cannot be deployed by this node"
-            ))),
+            Source::Artifacts { pipeline_run_id } => {
+                let artifacts = source::run_artifacts(&self.settings.db, owner, *pipeline_run_id)
+                    .await
+                    .map_err(|e| fatal(format!("source: {e}")))?;
+                let _ = ctx.stage("source").await;
+                let blobs = &self.settings.blobs;
+                let tar = source::artifacts_release(ctx.workspace(), blobs, &artifacts, timeout, ctx.cancellation())
+                    .await
+                    .map_err(|e| fatal(format!("source: {e}")))?;
+                let size = tokio::fs::metadata(&tar).await.map(|m| m.len()).unwrap_or(0);
+                let about = json!({"pipeline_run_id": pipeline_run_id, "files": artifacts.len(), "bytes": size});
+                let _ = ctx.emit("release", about).await;
+                Ok(Some(tar))
+            }
             Source::Rollback { .. } => Ok(None),
         }
     }

@@ -1,11 +1,12 @@
-//! qoder's deployments: a source (a git ref) released onto servers over SSH by one engine job each
+//! qoder's deployments: a source (a git ref, or a pipeline run's artifacts) released onto servers over SSH by one engine job each
 //! ([`executor`]), with per-server, per-step records and live events, cancel, and rollback to the release
 //! before.
 //!
 //! Rule: the same as for servers — administrators and the operators they granted may list, see, create,
 //! cancel and roll back every deployment ([`Servers::require_operator`]); everyone else is refused (403). A git
 //! repository passes the outbound policy as the caller's when the deployment is made and as its owner's when
-//! it runs. The job runs with the service's rights: it opens each server's connection through [`Servers`].
+//! it runs; a pipeline run's artifacts are the caller's to release only if they may see the run (its
+//! pipeline's owner, or an administrator), checked again as the owner when it runs. The job runs with the service's rights: it opens each server's connection through [`Servers`].
 
 mod executor;
 mod input;
@@ -131,8 +132,10 @@ impl Deployments {
                     p.add("source.repository", "value_error", m);
                 }
             }
-            Some(Source::Artifacts { .. }) => {
-                p.add("source.type", "value_error", "artifacts sources are not deployable yet; use a git source")
+            Some(Source::Artifacts { pipeline_run_id }) => {
+                if let Err(m) = source::run_artifacts(&self.db, caller, *pipeline_run_id).await {
+                    p.add("source.pipeline_run_id", "value_error", m);
+                }
             }
             _ => {}
         }

@@ -1,14 +1,20 @@
-//! A release made on the Slipway host: the ref of a git repository fetched (depth 1) into the job's workspace
-//! with the `git` command and written out with `git archive` as one tar file, which each server's upload then
-//! streams from disk. For owners who are not administrators the repository is an `http(s)` URL the outbound
-//! policy allows (checked again here, resolved, and git is held to those protocols with `GIT_ALLOW_PROTOCOL`).
+//! A release made on the Slipway host as one tar file in the job's workspace, which each server's upload then
+//! streams from disk: the ref of a git repository fetched (depth 1) with the `git` command and written out with
+//! `git archive`, or the artifacts of a pipeline run read from the file store and packed with `tar`. For owners
+//! who are not administrators the repository is an `http(s)` URL the outbound policy allows (checked again here,
+//! resolved, and git is held to those protocols with `GIT_ALLOW_PROTOCOL`).
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use slipway_core::Principal;
+use slipway_files::BlobStore;
 use slipway_outbound::{HostLookupError, OutboundPolicy};
+use slipway_store::Db;
+use slipway_store::delivery::ArtifactRecord;
+use tokio::io::AsyncWriteExt;
 use tokio::process::Command;
 use tokio_util::sync::CancellationToken;
 
@@ -108,6 +114,82 @@ pub(super) async fn git_release(
     Ok(tar)
 }
 
+/// The artifacts of pipeline run `run_id`, if `who` may see that run (its pipeline's owner, or an
+/// administrator: the pipelines' rule) and it has any.
+pub(super) async fn run_artifacts(db: &Db, who: &Principal, run_id: i64) -> Result<Vec<ArtifactRecord>, String> {
+    let run = db.pipeline_run(run_id).await.map_err(|e| e.to_string())?;
+    match run {
+        Some(run) if who.may_access(run.owner_id) => {
+            let artifacts = db.run_artifacts(run.id).await.map_err(|e| e.to_string())?;
+            if artifacts.is_empty() {
+                return Err(format!("pipeline run {run_id} has no artifacts"));
+            }
+            Ok(artifacts)
+        }
+        _ => Err(format!("pipeline run {run_id} does not exist")),
+    }
+}
+
+/// Whether an artifact's stored path stays inside the directory it is written to.
+fn inside(path: &str) -> bool {
+    !path.is_empty() && Path::new(path).components().all(|c| matches!(c, Component::Normal(_)))
+}
+
+/// Copies one blob into `to`, stopping when cancelled.
+async fn copy_blob(blobs: &BlobStore, sha256: &str, to: &Path, cancel: &CancellationToken) -> Result<(), String> {
+    let (_, mut stream) = blobs.get_stream(sha256).await.map_err(|e| format!("artifact {sha256}: {e}"))?;
+    if let Some(dir) = to.parent() {
+        tokio::fs::create_dir_all(dir).await.map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    let mut file = tokio::fs::File::create(to).await.map_err(|e| format!("cannot write {}: {e}", to.display()))?;
+    while let Some(chunk) = stream.next().await {
+        if cancel.is_cancelled() {
+            return Err("cancelled".into());
+        }
+        let chunk = chunk.map_err(|e| format!("artifact {sha256}: {e}"))?;
+        file.write_all(&chunk).await.map_err(|e| format!("cannot write {}: {e}", to.display()))?;
+    }
+    file.flush().await.map_err(|e| format!("cannot write {}: {e}", to.display()))
+}
+
+/// Writes a pipeline run's artifacts under `<workspace>/artifacts` at their stored paths and packs them into
+/// `<workspace>/release.tar`.
+pub(super) async fn artifacts_release(
+    workspace: &Path,
+    blobs: &BlobStore,
+    artifacts: &[ArtifactRecord],
+    timeout: Duration,
+    cancel: &CancellationToken,
+) -> Result<PathBuf, String> {
+    let dir = workspace.join("artifacts");
+    let _ = tokio::fs::remove_dir_all(&dir).await;
+    tokio::fs::create_dir_all(&dir).await.map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    for a in artifacts {
+        if !inside(&a.path) {
+            return Err(format!("artifact path {:?} leaves the release", a.path));
+        }
+        copy_blob(blobs, &a.sha256, &dir.join(&a.path), cancel).await?;
+    }
+    let tar = workspace.join("release.tar");
+    let mut cmd = Command::new("tar");
+    cmd.arg("-c").arg("-f").arg(&tar).arg("-C").arg(&dir).arg(".");
+    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).kill_on_drop(true);
+    let child = cmd.spawn().map_err(|e| format!("cannot run tar: {e}"))?;
+    let out = tokio::select! {
+        out = tokio::time::timeout(timeout, child.wait_with_output()) => match out {
+            Ok(Ok(out)) => out,
+            Ok(Err(e)) => return Err(format!("tar failed: {e}")),
+            Err(_) => return Err(format!("tar took longer than {} s", timeout.as_secs())),
+        },
+        () = cancel.cancelled() => return Err("cancelled".into()),
+    };
+    if !out.status.success() {
+        return Err(format!("tar failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
+    }
+    let _ = tokio::fs::remove_dir_all(&dir).await;
+    Ok(tar)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,5 +200,13 @@ mod tests {
         assert_eq!(url_parts("http://u:p@example.com:8080/a"), Some(("example.com".into(), 8080)));
         assert_eq!(url_parts("http://[::1]:81/a"), Some(("::1".into(), 81)));
         assert_eq!(url_parts("http:///a"), None);
+    }
+
+    #[test]
+    fn artifact_paths_stay_inside() {
+        assert!(inside("dist/app.js"));
+        for bad in ["", "/etc/passwd", "../x", "a/../../x", "./a"] {
+            assert!(!inside(bad), "{bad:?}");
+        }
     }
 }
