@@ -1,6 +1,6 @@
 //! qoder's deployments over HTTP against a real sshd on loopback: a git release deployed and read back with
 //! every step's status, exit code, duration and log in the `{code, message, data}` envelope, pagination and
-//! filters, rollback, cancel of a finished one refused; who may deploy (anonymous 401, others 403, granted
+//! filters, rollback, cancel mid-step (and of a finished one, refused); who may deploy (anonymous 401, others 403, granted
 //! operators, the outbound policy for their repositories); bad input 400 naming the field; unknown ids 404.
 #![allow(clippy::unwrap_used)]
 
@@ -155,6 +155,24 @@ backend_tests! {
         let rb = finished(&app, rb["id"].as_i64().unwrap(), &root).await;
         assert_eq!(rb["status"], "failed");
         assert!(rb["servers"][0]["error"].as_str().unwrap().contains("no release before"), "{rb}");
+        // Cancel mid-step: the remote command is killed, the deployment ends cancelled, saying who.
+        let mut slow = body.clone();
+        slow["deploy"] = json!("sleep 29.5");
+        slow["deploy_path"] = json!(dir.path().join("slow").to_string_lossy());
+        let slow_id = app.json("POST", "/api/deployments", slow, Some(&root)).await.json()["data"]["id"].as_i64().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let d = app.call("GET", &format!("/api/deployments/{slow_id}"), Some(&root)).await.json()["data"].clone();
+            if d["servers"][0]["steps"][1]["status"] == "running" { break; }
+            assert!(Instant::now() < deadline, "the deploy step never started: {d}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let r = app.call("POST", &format!("/api/deployments/{slow_id}/cancel"), Some(&root)).await;
+        assert_eq!((r.status.as_u16(), r.json()["message"].as_str()), (200, Some("操作成功")), "{}", r.text);
+        let d = finished(&app, slow_id, &root).await;
+        assert_eq!((d["status"].as_str(), d["cancelled_by"].as_i64()), (Some("cancelled"), Some(app.id_of(&root).await)));
+        assert_eq!(d["servers"][0]["steps"][1]["status"], "cancelled");
+
         // Finished: cancel is a conflict.
         let r = app.call("POST", &format!("/api/deployments/{id}/cancel"), Some(&root)).await;
         assert_eq!(r.status, 409, "{}", r.text);

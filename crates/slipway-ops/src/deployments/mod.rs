@@ -191,8 +191,13 @@ impl Deployments {
             Some(user_id) => Principal { user_id, username: String::new(), role: Role::User },
             None => Principal { user_id: caller.user_id, username: String::new(), role: Role::Admin },
         };
-        self.engine.cancel(&owner, job_id).await?;
-        self.db.set_deployment_cancelled_by(id, caller.user_id, slipway_core::time::now()).await?;
+        let job = self.engine.cancel(&owner, job_id).await?;
+        let now = slipway_core::time::now();
+        self.db.set_deployment_cancelled_by(id, caller.user_id, now).await?;
+        if job.status.is_final() {
+            // It never started: no executor will end its servers.
+            self.db.finish_remaining_targets(id, "cancelled", now).await?;
+        }
         self.full(id).await
     }
 
