@@ -1,7 +1,8 @@
 //! qoder's deployments over HTTP against a real sshd on loopback: a git release deployed and read back with
 //! every step's status, exit code, duration and log in the `{code, message, data}` envelope, pagination and
-//! filters, rollback, cancel mid-step (and of a finished one, refused); who may deploy (anonymous 401, others 403, granted
-//! operators, the outbound policy for their repositories); bad input 400 naming the field; unknown ids 404.
+//! filters, rollback, cancel mid-step (and of a finished one, refused); who may deploy (anonymous 401, others
+//! 403, granted operators, the outbound policy for their repositories); bad input 400 naming the field; unknown
+//! ids 404.
 #![allow(clippy::unwrap_used)]
 
 mod common;
