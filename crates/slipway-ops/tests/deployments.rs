@@ -1,5 +1,6 @@
 //! Deployments on a real engine to real sshd "servers" on loopback, on both backends: a git ref released to two
-//! servers (files in `releases/…`, `current` switched, the health check run, every line an event), batches,
+//! servers (files in `releases/…`, `current` switched, the health check run by command and by URL, every line an
+//! event), batches,
 //! rollback to the release before, pruning beyond `keep_releases`; a failing step switching `current` back and
 //! saying why with the rest skipped; cancel mid-step killing the remote command; a pipeline run's artifacts as the
 //! release; who may deploy.
@@ -176,6 +177,24 @@ async fn run_with_artifacts(w: &World, db: &Db, owner: i64, files: &[(&str, &str
     run.id
 }
 
+/// A loopback HTTP server answering every request with 200 and `ok`; its port, and how many requests it had.
+async fn health_endpoint() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = std::sync::Arc::clone(&hits);
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut buf = [0u8; 1024];
+            let _ = conn.read(&mut buf).await;
+            let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok").await;
+        }
+    });
+    (port, hits)
+}
+
 fn current(path: &Path) -> String {
     let link = std::fs::read_link(path.join("current")).unwrap();
     link.to_string_lossy().trim_start_matches("releases/").to_owned()
@@ -228,6 +247,8 @@ backend_tests! {
         both.strategy = Some("batch".into());
         both.batch_size = Some(2);
         both.deploy = Some("sleep 1; cp index.html deployed.txt".into());
+        let (port, hits) = health_endpoint().await;
+        both.health_check = Some(HealthCheckInput { url: Some(format!("http://127.0.0.1:{port}/health")), command: None });
         let d2 = w.deployments.create(&w.admin, both).await.unwrap();
         let d2 = finish(&w, &d2).await;
         assert_eq!(d2.status, "success", "{d2:#?}");
@@ -237,6 +258,8 @@ backend_tests! {
         assert_eq!(b.previous_release, None, "web-2 had no release");
         assert_eq!(std::fs::read_to_string(p1.join("current/deployed.txt")).unwrap(), "v2");
         assert_eq!(std::fs::read_to_string(p2.join("current/deployed.txt")).unwrap(), "v2");
+        assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 2, "each server fetched the health URL");
+        assert!(a.steps.iter().any(|s| s.name == "health_check" && s.log.contains("HTTP 200")), "{:?}", a.steps);
         assert!(!app.join("current").exists(), "nothing landed outside the servers' own files");
 
         // Rollback: web-1 goes back to the first release; web-2 had none before, and says so.
@@ -309,8 +332,17 @@ backend_tests! {
         let d = finish(&w, &w.deployments.create(&w.admin, first).await.unwrap()).await;
         assert_eq!(d.servers[0].error.as_deref(), Some("step 'deploy' exited with code 7"));
         assert!(std::fs::symlink_metadata(fresh.join("current")).is_err());
+        // A health URL nobody answers: five attempts, then the release is switched back out.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut unhealthy = new(&source, &fresh, vec![s2]);
+        unhealthy.health_check = Some(HealthCheckInput { url: Some(format!("http://127.0.0.1:{closed}/")), command: None });
+        let d = finish(&w, &w.deployments.create(&w.admin, unhealthy).await.unwrap()).await;
+        assert_eq!(d.servers[0].error.as_deref(), Some("step 'health_check' exited with code 1"), "{d:#?}");
+        let check = d.servers[0].steps.iter().find(|s| s.name == "health_check").unwrap();
+        assert!(check.log.contains("health check failed after 5 attempts"), "{}", check.log);
+        assert!(std::fs::symlink_metadata(fresh.join("current")).is_err(), "the first release is not left current");
         let failed = w.deployments.list(&w.admin, DeploymentFilter { server_id: None, status: Some("failed".into()) }, 0, 10).await.unwrap();
-        assert_eq!(failed.total, 2);
+        assert_eq!(failed.total, 3);
         drop((one, two));
     }
 
