@@ -14,6 +14,7 @@ mod remote;
 mod source;
 mod spec;
 mod step;
+mod target;
 mod view;
 
 use serde_json::json;
