@@ -40,6 +40,22 @@ pub(super) struct Runner<'a> {
     pub pool: &'a SshPool,
 }
 
+/// One step to run.
+pub(super) struct Step<'a> {
+    /// Its position on the server.
+    pub index: i32,
+    /// Its name.
+    pub name: &'a str,
+    /// The remote script.
+    pub script: &'a str,
+    /// A local file streamed to its standard input.
+    pub stdin: Option<&'a Path>,
+    /// How long it may run.
+    pub timeout: Duration,
+    /// Stops it (its remote process group is killed).
+    pub cancel: &'a CancellationToken,
+}
+
 /// How a step ended, for the deployment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum StepEnd {
@@ -74,19 +90,9 @@ fn millis(d: Duration) -> i64 {
 }
 
 impl Runner<'_> {
-    /// Runs step `index` (`name`) on `on`: `script` with `stdin` (a local file) as its input, for at most
-    /// `timeout`, stopped by `cancel`.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn step(
-        &self,
-        on: &On<'_>,
-        index: i32,
-        name: &str,
-        script: &str,
-        stdin: Option<&Path>,
-        timeout: Duration,
-        cancel: &CancellationToken,
-    ) -> StepEnd {
+    /// Runs `step` on `on`.
+    pub async fn step(&self, on: &On<'_>, step: Step<'_>) -> StepEnd {
+        let Step { index, name, script, stdin, timeout, cancel } = step;
         let started_at = slipway_core::time::now();
         let clock = Instant::now();
         let running = StepUpdate {

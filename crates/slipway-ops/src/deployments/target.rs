@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::remote;
 use super::spec::{Source, Spec};
-use super::step::{On, Runner, StepEnd};
+use super::step::{On, Runner, Step, StepEnd};
 use crate::servers::Servers;
 use crate::ssh::{ExecOptions, SshTarget, Stream};
 
@@ -94,7 +94,8 @@ impl Deployment<'_> {
             return StepEnd::Failed(format!("cannot record step '{name}'"));
         };
         let fresh = CancellationToken::new();
-        self.runner.step(on, index, name, script, None, self.timeout().min(RECOVERY_TIMEOUT), &fresh).await
+        let timeout = self.timeout().min(RECOVERY_TIMEOUT);
+        self.runner.step(on, Step { index, name, script, stdin: None, timeout, cancel: &fresh }).await
     }
 
     /// After a failure or a cancel: `current` back to `previous` (or removed when there was none) if the
@@ -173,7 +174,8 @@ impl Deployment<'_> {
             }
             let Some(script) = self.script(name, previous.as_deref()) else { continue };
             let stdin = if *name == "upload" { self.tar.as_deref() } else { None };
-            match self.runner.step(&on, index, name, &script, stdin, self.timeout(), cancel).await {
+            let step = Step { index, name, script: &script, stdin, timeout: self.timeout(), cancel };
+            match self.runner.step(&on, step).await {
                 StepEnd::Success => switched |= *name == "switch",
                 StepEnd::Failed(why) => {
                     self.recover(&on, switched, previous.as_deref(), true).await;
@@ -203,7 +205,8 @@ impl Deployment<'_> {
         }
         for (i, (name, script)) in steps.iter().enumerate() {
             let index = i32::try_from(i).unwrap_or(i32::MAX);
-            match self.runner.step(on, index, name, script, None, self.timeout(), cancel).await {
+            let step = Step { index, name, script, stdin: None, timeout: self.timeout(), cancel };
+            match self.runner.step(on, step).await {
                 StepEnd::Success => {}
                 StepEnd::Failed(why) => return self.end_server(t, ServerEnd::Failed(why)).await,
                 StepEnd::Cancelled => return self.end_server(t, ServerEnd::Cancelled).await,
