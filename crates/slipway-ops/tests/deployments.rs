@@ -272,6 +272,11 @@ backend_tests! {
         assert!(r.servers[1].error.as_deref().unwrap_or_default().contains("no release before"), "{r:#?}");
         let pending = w.deployments.rollback(&w.admin, r.id).await.unwrap_err();
         assert!(matches!(pending, Error::Conflict(_)), "a rollback is not rolled back: {pending:?}");
+        // Rolled back once, its release is no longer current: a second rollback changes nothing and says why.
+        let again = finish(&w, &w.deployments.rollback(&w.admin, d2.id).await.unwrap()).await;
+        let why = again.servers[0].error.clone().unwrap_or_default();
+        assert!(why.contains(&format!("current is {release_one}, not deployment {}'s release", d2.id)), "{why}");
+        assert_eq!(current(&p1), release_one);
 
         // keep_releases: 2 keeps the newest two (and never the current one).
         for text in ["v3", "v4"] {
@@ -287,7 +292,7 @@ backend_tests! {
         assert_eq!(std::fs::read_to_string(p2.join("current/index.html")).unwrap(), "v4");
 
         let (page, total) = { let p = w.deployments.list(&w.operator, DeploymentFilter { server_id: Some(s2), status: None }, 0, 10).await.unwrap(); (p.items, p.total) };
-        assert_eq!(total, 4, "the batch, the rollback and the two pruning deployments touched web-2");
+        assert_eq!(total, 5, "the batch, both rollbacks and the two pruning deployments touched web-2");
         assert!(page.iter().all(|d| d.servers.iter().all(|s| s.steps.is_empty())), "lists carry no steps");
         drop((one, two));
     }

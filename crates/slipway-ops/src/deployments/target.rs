@@ -196,11 +196,21 @@ impl Deployment<'_> {
             let why = format!("there is no release before deployment {undone}'s on this server");
             return self.end_server(t, ServerEnd::Failed(why)).await;
         };
+        // Only a release that is still current is rolled back: a later deployment's is not undone by this one.
+        let undone_release = t.previous_release.as_deref().unwrap_or_default();
+        match self.current_release(on.target).await {
+            Ok(Some(now)) if now == undone_release => {}
+            Ok(now) => {
+                let now = now.unwrap_or_else(|| "no release".into());
+                let why = format!("current is {now}, not deployment {undone}'s release {undone_release}");
+                return self.end_server(t, ServerEnd::Failed(why)).await;
+            }
+            Err(e) => return self.end_server(t, ServerEnd::Failed(format!("cannot read current: {e}"))).await,
+        }
         let cancel = self.runner.ctx.cancellation();
         let path = &self.spec.deploy_path;
         let mut steps = vec![("switch", remote::switch(path, release))];
         if let Some(cmd) = &self.spec.rollback {
-            let undone_release = t.previous_release.as_deref().unwrap_or_default();
             steps.push(("rollback", remote::rollback(path, undone_release, Some(release), cmd)));
         }
         for (i, (name, script)) in steps.iter().enumerate() {
