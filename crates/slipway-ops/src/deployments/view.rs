@@ -104,6 +104,21 @@ impl From<DeploymentStepRecord> for StepView {
     }
 }
 
+/// A server as it stands once the deployment's job has ended: one the job never finished (its node died and
+/// the reaper ended the job) is `failed` when it was running and `skipped` (or `cancelled`) when it never
+/// started, rather than `running` or `pending` forever.
+fn settled(mut t: DeploymentTargetRecord, deployment_status: &str) -> DeploymentTargetRecord {
+    match t.status.as_str() {
+        "running" => {
+            t.status = "failed".into();
+            t.error.get_or_insert_with(|| "the deployment's job ended while this server was being deployed".into());
+        }
+        "pending" => t.status = if deployment_status == "cancelled" { "cancelled" } else { "skipped" }.into(),
+        _ => {}
+    }
+    t
+}
+
 /// The view of `d` with its servers and, when given, their steps.
 pub(super) fn view(
     d: DeploymentRecord,
@@ -115,9 +130,11 @@ pub(super) fn view(
     let source: Source = serde_json::from_value(d.source)
         .map_err(|e| Error::Internal(format!("deployment {} has an unreadable source: {e}", d.id)))?;
     let mut steps = steps.into_iter().peekable();
+    let ended = matches!(d.status.as_str(), "success" | "failed" | "cancelled");
     let servers = targets
         .into_iter()
         .map(|t| {
+            let t = if ended { settled(t, &d.status) } else { t };
             let mut mine = Vec::new();
             while let Some(s) = steps.next_if(|s| s.position == t.position) {
                 mine.push(StepView::from(s));
@@ -153,4 +170,72 @@ pub(super) fn view(
         finished_at: d.finished_at,
         servers,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn target(position: i32, status: &str) -> DeploymentTargetRecord {
+        DeploymentTargetRecord {
+            deployment_id: 1,
+            position,
+            server_id: Some(7),
+            server_name: "web".into(),
+            status: status.into(),
+            release: None,
+            previous_release: None,
+            error: None,
+            started_at: None,
+            finished_at: None,
+        }
+    }
+
+    fn deployment(status: &str) -> DeploymentRecord {
+        let spec = Spec {
+            strategy: crate::deployments::Strategy::Sequential,
+            batch_size: 1,
+            deploy_path: "/srv/app".into(),
+            pre_deploy: None,
+            deploy: None,
+            post_deploy: None,
+            health_check: None,
+            rollback: None,
+            timeout_secs: 600,
+            keep_releases: 5,
+        };
+        DeploymentRecord {
+            id: 1,
+            owner_id: Some(1),
+            name: "d".into(),
+            kind: "deploy".into(),
+            rollback_of: None,
+            source: json!({"type": "git", "repository": "/r", "ref": "main"}),
+            spec: serde_json::to_value(spec).unwrap_or_default(),
+            job_id: Some(3),
+            cancelled_by: None,
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+            status: status.into(),
+            error: Some("lease expired".into()),
+            started_at: None,
+            finished_at: None,
+        }
+    }
+
+    #[test]
+    fn servers_a_dead_job_left_behind_are_settled_once_it_ended() {
+        let targets = || vec![target(0, "success"), target(1, "running"), target(2, "pending")];
+        let ended = view(deployment("failed"), targets(), Vec::new()).unwrap_or_else(|e| panic!("{e}"));
+        let statuses: Vec<&str> = ended.servers.iter().map(|s| s.status.as_str()).collect();
+        assert_eq!(statuses, ["success", "failed", "skipped"]);
+        assert!(ended.servers[1].error.as_deref().unwrap_or_default().contains("job ended"));
+        let live = view(deployment("running"), targets(), Vec::new()).unwrap_or_else(|e| panic!("{e}"));
+        let statuses: Vec<&str> = live.servers.iter().map(|s| s.status.as_str()).collect();
+        assert_eq!(statuses, ["success", "running", "pending"], "a live deployment shows what is");
+        let cancelled = view(deployment("cancelled"), targets(), Vec::new()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(cancelled.servers[2].status, "cancelled");
+    }
 }
