@@ -100,8 +100,9 @@ impl Server {
 pub async fn start(config: &Config) -> anyhow::Result<Server> {
     let db = wiring::open_database(config).await?;
     let llm = wiring::llm(config, &db).await?;
-    let engine = wiring::start_engine(config, db.clone(), &llm).await?;
-    let state = wiring::app_state(config, db, engine.clone(), llm.clone()).await?;
+    let servers = wiring::servers(config, &db).await?;
+    let engine = wiring::start_engine(config, db.clone(), &llm, &servers).await?;
+    let state = wiring::app_state(config, db, engine.clone(), llm.clone(), servers).await?;
     wiring::bootstrap_admin(config, &state.identity).await?;
     let app = slipway_http::router(state);
     match Server::bind(&config.bind, app, Duration::from_secs(config.shutdown_grace)).await {

@@ -17,7 +17,7 @@ use slipway_http::{AppParts, AppState, HttpSettings, Limits, NodeInfo};
 use slipway_identity::{Identity, Mailer, RateLimiter};
 use slipway_llm::{Llm, LlmSettings};
 use slipway_ops::ssh::{SshPool, SshSettings};
-use slipway_ops::{HostSampler, Servers, Tasks};
+use slipway_ops::{HostSampler, RemoteCommands, Servers, Tasks};
 use slipway_outbound::OutboundPolicy;
 use slipway_store::{Db, PoolSettings, Sealer};
 
@@ -92,14 +92,26 @@ pub async fn pipeline_settings(config: &Config, db: &Db) -> anyhow::Result<Pipel
     Ok(PipelineSettings { max_artifact_bytes: config.files.max_upload_bytes, types, ..settings })
 }
 
-/// Starts this node's job engine (workers, scheduler, maintenance) with every executor Slipway has.
-pub async fn start_engine(config: &Config, db: Db, llm: &Llm) -> anyhow::Result<Engine> {
+/// The servers service: addresses policed by `outbound_allow`, credentials sealed with the installation's key,
+/// and this node's one pool of SSH connections, shared by the routes and the jobs that reach servers.
+pub async fn servers(config: &Config, db: &Db) -> anyhow::Result<Servers> {
+    Ok(Servers::new(
+        db.clone(),
+        sealer(config, db).await?,
+        outbound_policy(config)?,
+        SshPool::new(&config.data_dir, SshSettings::default()),
+    ))
+}
+
+/// Starts this node's job engine (workers, scheduler, maintenance) with every executor Slipway has; commands
+/// with a server as their target run through `servers`.
+pub async fn start_engine(config: &Config, db: Db, llm: &Llm, servers: &Servers) -> anyhow::Result<Engine> {
     let runtime = slipway_agents::Runtime { llm: llm.clone(), db: db.clone() };
     let files = project_files(config, &db)?;
     let jenkins = JenkinsBuildExecutor::new(db.clone(), sealer(config, &db).await?, outbound_policy(config)?);
     let pipelines = pipeline_settings(config, &db).await?;
-    let builder =
-        Engine::builder(db, EngineSettings::from_config(config)).executor(CommandExecutor::new()).executor(jenkins);
+    let command = CommandExecutor::new().with_remote(Arc::new(RemoteCommands::new(servers.clone())));
+    let builder = Engine::builder(db, EngineSettings::from_config(config)).executor(command).executor(jenkins);
     let builder = slipway_factory::register(slipway_agents::register(builder, &runtime), &runtime, &files);
     let builder = slipway_delivery::register(builder, &pipelines);
     let engine = builder.start().await.context("cannot start the job engine")?;
@@ -118,9 +130,15 @@ pub fn git(config: &Config, db: &Db, engine: &Engine) -> anyhow::Result<slipway_
     Ok(slipway_delivery::Git::new(repositories))
 }
 
-/// Builds the application state on an open, migrated database, this node's engine (which joins the probes) and
-/// the LLM service its agents use.
-pub async fn app_state(config: &Config, db: Db, engine: Engine, llm: Llm) -> anyhow::Result<AppState> {
+/// Builds the application state on an open, migrated database, this node's engine (which joins the probes),
+/// the LLM service its agents use and the servers service its jobs reach servers through.
+pub async fn app_state(
+    config: &Config,
+    db: Db,
+    engine: Engine,
+    llm: Llm,
+    servers: Servers,
+) -> anyhow::Result<AppState> {
     let candidate = uuid::Uuid::new_v4().simple().to_string();
     let instance_id = db.instance_id(&candidate).await.context("cannot read the instance id")?;
     let node = NodeInfo {
@@ -139,13 +157,8 @@ pub async fn app_state(config: &Config, db: Db, engine: Engine, llm: Llm) -> any
         probes,
         http: http_settings(config),
         identity,
-        tasks: Tasks::new(engine.clone()),
-        servers: Servers::new(
-            db.clone(),
-            sealer(config, &db).await?,
-            outbound_policy(config)?,
-            SshPool::new(&config.data_dir, SshSettings::default()),
-        ),
+        tasks: Tasks::new(engine.clone()).with_servers(servers.clone()),
+        servers,
         agents: Agents::new(engine.clone(), llm.clone(), db.clone()),
         factory: Factory::new(engine.clone(), llm.clone(), db.clone(), project_files(config, &db)?),
         git: git(config, &db, &engine)?,

@@ -126,7 +126,15 @@ pub async fn state_with(db: Db, setup: Setup) -> (AppState, tempfile::TempDir) {
             first: std::time::Duration::from_millis(5),
             max: std::time::Duration::from_millis(40),
         });
-    let mut builder = Engine::builder(db.clone(), settings).executor(CommandExecutor::new()).executor(jenkins_executor);
+    // As in the binary's wiring: one servers service (one SSH pool) for the routes and the remote commands.
+    let servers = slipway_ops::Servers::new(
+        db.clone(),
+        sealer.clone(),
+        setup.outbound.clone(),
+        slipway_ops::ssh::SshPool::new(dir.path(), slipway_ops::ssh::SshSettings::default()),
+    );
+    let command = CommandExecutor::new().with_remote(Arc::new(slipway_ops::RemoteCommands::new(servers.clone())));
+    let mut builder = Engine::builder(db.clone(), settings).executor(command).executor(jenkins_executor);
     if let Some(sandbox) = setup.sandbox {
         builder = builder.sandbox(sandbox);
     }
@@ -163,13 +171,8 @@ pub async fn state_with(db: Db, setup: Setup) -> (AppState, tempfile::TempDir) {
             .collect(),
         http: setup.http,
         identity,
-        tasks: Tasks::new(engine.clone()),
-        servers: slipway_ops::Servers::new(
-            db.clone(),
-            sealer.clone(),
-            setup.outbound.clone(),
-            slipway_ops::ssh::SshPool::new(dir.path(), slipway_ops::ssh::SshSettings::default()),
-        ),
+        tasks: Tasks::new(engine.clone()).with_servers(servers.clone()),
+        servers,
         agents: slipway_agents::Agents::new(engine.clone(), llm.clone(), db.clone()),
         factory: slipway_factory::Factory::new(engine.clone(), llm.clone(), db.clone(), files),
         git: slipway_delivery::Git::new(slipway_delivery::GitRepositories::new(

@@ -10,6 +10,7 @@
 
 mod connect;
 mod input;
+mod targets;
 mod view;
 
 use std::time::Instant;
