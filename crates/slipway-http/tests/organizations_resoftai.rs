@@ -245,6 +245,14 @@ backend_tests! {
         assert_eq!(names, [json!("dev"), json!("开发团队")]);
         refused(&app.call("GET", &format!("/api/organizations/{acme}/teams"), Some(&eve)).await, 404, "NOT_FOUND", "GET", "/api/organizations/1/teams");
         refused(&app.call("GET", &format!("/api/organizations/{acme}/teams"), None).await, 401, "AUTH_001", "GET", "/api/organizations/1/teams");
+        for (method, path) in [
+            ("GET", format!("/api/teams/{team}")), ("GET", format!("/api/organizations/{acme}")),
+            ("PUT", role(bob_id)), ("POST", members.clone()), ("DELETE", format!("{members}/{bob_id}")),
+        ] {
+            refused(&app.json(method, &path, json!({"role": "viewer"}), Some("not-a-token")).await, 401, "AUTH_002", method, &path);
+            refused(&app.json(method, &path, json!({"role": "viewer"}), None).await, 401, "AUTH_001", method, &path);
+        }
+        assert_eq!(app.call("GET", &format!("/api/teams/{team}"), Some(&bob)).await.json()["members"].as_array().unwrap().len(), 2, "nothing changed");
     }
 
     async fn an_organizations_tier_sets_its_members_rate_limit(db: Db) {
