@@ -109,17 +109,19 @@ backend_tests! {
         assert!(matches!(db.add_team_member(t, bob, "viewer", now()).await, Err(StoreError::Duplicate(_))));
         assert_eq!(db.team_members(t).await.unwrap().iter().map(|m| m.user_id).collect::<Vec<_>>(), [ann, bob]);
 
-        assert_eq!(db.change_team_member(t, ann, Some("admin"), now()).await.unwrap(), MemberChange::LastOwner);
-        assert_eq!(db.change_team_member(t, ann, None, now()).await.unwrap(), MemberChange::LastOwner);
-        assert_eq!(db.change_team_member(t, cy, Some("admin"), now()).await.unwrap(), MemberChange::NotMember);
-        let MemberChange::Done(m) = db.change_team_member(t, bob, Some("owner"), now()).await.unwrap() else { panic!() };
+        assert_eq!(db.change_team_member(t, ann, Some("admin"), true, now()).await.unwrap(), MemberChange::LastOwner);
+        assert_eq!(db.change_team_member(t, ann, None, true, now()).await.unwrap(), MemberChange::LastOwner);
+        assert_eq!(db.change_team_member(t, cy, Some("admin"), true, now()).await.unwrap(), MemberChange::NotMember);
+        assert_eq!(db.change_team_member(t, bob, Some("owner"), false, now()).await.unwrap(), MemberChange::OwnerRole);
+        let MemberChange::Done(m) = db.change_team_member(t, bob, Some("owner"), true, now()).await.unwrap() else { panic!() };
         assert_eq!(m.role, "owner");
         assert_eq!(db.team_role(t, bob).await.unwrap().as_deref(), Some("owner"));
-        assert!(matches!(db.change_team_member(t, ann, Some("viewer"), now()).await.unwrap(), MemberChange::Done(_)));
-        assert!(matches!(db.change_team_member(t, ann, None, now()).await.unwrap(), MemberChange::Done(_)));
+        assert_eq!(db.change_team_member(t, ann, Some("viewer"), false, now()).await.unwrap(), MemberChange::OwnerRole);
+        assert!(matches!(db.change_team_member(t, ann, Some("viewer"), true, now()).await.unwrap(), MemberChange::Done(_)));
+        assert!(matches!(db.change_team_member(t, ann, None, true, now()).await.unwrap(), MemberChange::Done(_)));
         assert_eq!(db.team_role(t, ann).await.unwrap(), None);
-        assert_eq!(db.change_team_member(t, bob, None, now()).await.unwrap(), MemberChange::LastOwner);
-        assert_eq!(db.change_team_member(9_999, bob, None, now()).await.unwrap(), MemberChange::NotMember);
+        assert_eq!(db.change_team_member(t, bob, None, true, now()).await.unwrap(), MemberChange::LastOwner);
+        assert_eq!(db.change_team_member(9_999, bob, None, true, now()).await.unwrap(), MemberChange::NotMember);
     }
 
     async fn two_owners_stepping_down_at_once_leave_one(db: Db) {
@@ -130,8 +132,8 @@ backend_tests! {
             db.add_team_member(t, b, "owner", now()).await.unwrap();
             let (da, db2) = (db.clone(), db.clone());
             let (x, y) = tokio::join!(
-                tokio::spawn(async move { da.change_team_member(t, a, Some("member"), now()).await.unwrap() }),
-                tokio::spawn(async move { db2.change_team_member(t, b, None, now()).await.unwrap() }),
+                tokio::spawn(async move { da.change_team_member(t, a, Some("member"), true, now()).await.unwrap() }),
+                tokio::spawn(async move { db2.change_team_member(t, b, None, true, now()).await.unwrap() }),
             );
             let outcomes = [x.unwrap(), y.unwrap()];
             let done = outcomes.iter().filter(|o| matches!(o, MemberChange::Done(_))).count();

@@ -35,14 +35,8 @@ fn member_missing() -> Error {
     Error::NotFound("team member".into())
 }
 
-/// Whether a manager of this reach may move a member from `from` (`None`: not yet a member) to `to` (`None`:
-/// out of the team).
-fn reaches(manager: Manager, from: Option<TeamRole>, to: Option<TeamRole>) -> Result<(), Error> {
-    let touches_owner = from == Some(TeamRole::Owner) || to == Some(TeamRole::Owner);
-    if manager == Manager::BelowOwner && touches_owner {
-        return Err(Error::Forbidden("only owners and administrators may grant or change the owner role".into()));
-    }
-    Ok(())
+fn owner_role() -> Error {
+    Error::Forbidden("only owners and administrators may grant or change the owner role".into())
 }
 
 impl Organizations {
@@ -98,7 +92,9 @@ impl Organizations {
     ) -> Result<MemberRecord, Error> {
         let role = input::role(role).map_err(|e| Error::Validation(vec![e]))?;
         let (_, manager) = self.team_for(principal, team_id, Need::Manage).await?;
-        reaches(manager.unwrap_or(Manager::BelowOwner), None, Some(role))?;
+        if role == TeamRole::Owner && manager != Some(Manager::Full) {
+            return Err(owner_role());
+        }
         if self.db.user_by_id(user_id).await?.is_none() {
             return Err(Error::UserNotFound);
         }
@@ -111,7 +107,9 @@ impl Organizations {
         Ok(member)
     }
 
-    /// Gives a member a new role (`Some`) or removes them (`None`); the team's last owner stays.
+    /// Gives a member a new role (`Some`) or removes them (`None`); the team's last owner stays, and a team
+    /// admin neither grants nor touches the owner role (both judged in the store's transaction, on the role the
+    /// member has then).
     pub async fn change_member(
         &self,
         principal: &Principal,
@@ -121,16 +119,15 @@ impl Organizations {
     ) -> Result<MemberRecord, Error> {
         let role = role.map(input::role).transpose().map_err(|e| Error::Validation(vec![e]))?;
         let (_, manager) = self.team_for(principal, team_id, Need::Manage).await?;
-        let current = self.db.team_role(team_id, user_id).await?.ok_or_else(member_missing)?;
-        let current = current.parse::<TeamRole>().map_err(Error::Internal)?;
-        reaches(manager.unwrap_or(Manager::BelowOwner), Some(current), role)?;
+        let full = manager == Some(Manager::Full);
         let now = slipway_core::time::now();
-        let changed = self.db.change_team_member(team_id, user_id, role.map(TeamRole::as_str), now).await?;
+        let changed = self.db.change_team_member(team_id, user_id, role.map(TeamRole::as_str), full, now).await?;
         self.tiers.clear();
         match changed {
             MemberChange::Done(m) => Ok(m),
             MemberChange::NotMember => Err(member_missing()),
             MemberChange::LastOwner => Err(Error::Conflict(LAST_OWNER.into())),
+            MemberChange::OwnerRole => Err(owner_role()),
         }
     }
 }

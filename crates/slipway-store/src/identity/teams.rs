@@ -67,6 +67,8 @@ pub enum MemberChange {
     NotMember,
     /// The change would leave the team without an owner.
     LastOwner,
+    /// The change grants or touches the owner role, which the caller may not.
+    OwnerRole,
 }
 
 /// Memberships with their users' names.
@@ -150,12 +152,14 @@ impl Db {
     }
 
     /// Gives a member a new role (`Some(role)`) or removes them (`None`), unless that takes the team's last
-    /// owner away.
+    /// owner away, or grants or touches the owner role without `may_touch_owner` (both judged on the member's
+    /// role as it is inside the transaction).
     pub async fn change_team_member(
         &self,
         team_id: i64,
         user_id: i64,
         role: Option<&str>,
+        may_touch_owner: bool,
         now: DateTime<Utc>,
     ) -> Result<MemberChange, StoreError> {
         let lock = match self.backend() {
@@ -175,6 +179,9 @@ impl Db {
             let Some(mut member) = found else {
                 return Ok::<_, sqlx::Error>(MemberChange::NotMember);
             };
+            if !may_touch_owner && (member.role == "owner" || role == Some("owner")) {
+                return Ok(MemberChange::OwnerRole);
+            }
             if member.role == "owner" && role != Some("owner") {
                 let n: i64 = sqlx::query_scalar(owners).bind(team_id).fetch_one(&mut *tx).await?;
                 if n <= 1 {
