@@ -140,7 +140,18 @@ const SHARED_TEXTS: &[&str] =
 #[test]
 fn every_table_holds_exactly_its_documents_texts() {
     table_is(resoftai::messages::ALL, RESOFTAI_TEXTS);
-    table_is(resoftai::messages::ADDED, &["项目正在运行，请先停止工作流", "工作流未在运行", "没有可恢复的检查点"]);
+    table_is(
+        resoftai::messages::ADDED,
+        &[
+            "项目正在运行，请先停止工作流",
+            "工作流未在运行",
+            "没有可恢复的检查点",
+            "组织标识已被使用",
+            "团队名称已存在",
+            "用户已是团队成员",
+            "团队至少需要保留一名所有者",
+        ],
+    );
     table_is(ansflow::messages::ALL, ANSFLOW_TEXTS);
     table_is(qoder::messages::ALL, QODER_TEXTS);
     table_is(shared::messages::ALL, SHARED_TEXTS);
