@@ -149,6 +149,12 @@ pub async fn state_with(db: Db, setup: Setup) -> (AppState, tempfile::TempDir) {
     let pipeline_settings = slipway_delivery::PipelineSettings { types, ..pipeline_settings };
     let builder = slipway_delivery::register(builder, &pipeline_settings);
     let engine = builder.start().await.expect("engine");
+    let servers = slipway_ops::Servers::new(
+        db.clone(),
+        sealer.clone(),
+        setup.outbound.clone(),
+        slipway_ops::ssh::SshPool::new(dir.path(), slipway_ops::ssh::SshSettings::default()),
+    );
     let state = AppState::new(AppParts {
         node: NodeInfo {
             version: "test",
@@ -164,12 +170,8 @@ pub async fn state_with(db: Db, setup: Setup) -> (AppState, tempfile::TempDir) {
         http: setup.http,
         identity,
         tasks: Tasks::new(engine.clone()),
-        servers: slipway_ops::Servers::new(
-            db.clone(),
-            sealer.clone(),
-            setup.outbound.clone(),
-            slipway_ops::ssh::SshPool::new(dir.path(), slipway_ops::ssh::SshSettings::default()),
-        ),
+        servers: servers.clone(),
+        monitoring: slipway_ops::Monitoring::new(db.clone(), servers, setup.outbound.clone()),
         agents: slipway_agents::Agents::new(engine.clone(), llm.clone(), db.clone()),
         factory: slipway_factory::Factory::new(engine.clone(), llm.clone(), db.clone(), files),
         git: slipway_delivery::Git::new(slipway_delivery::GitRepositories::new(

@@ -135,9 +135,10 @@ impl Monitoring {
     /// Adds server `server_id` to monitoring (again: nothing changes).
     pub async fn add(&self, caller: &Principal, server_id: i64) -> Result<(), Error> {
         self.servers.require_operator(caller).await?;
-        if server_id != LOCAL_HOST_ID {
-            self.servers.get(caller, server_id).await?;
+        if server_id < 0 {
+            return Err(Error::invalid_field("server_id", "value_error", "server_id must be a server's id"));
         }
+        self.check_server(caller, Some(server_id)).await?;
         self.db.add_monitored_server(server_id, Some(caller.user_id), slipway_core::time::now()).await?;
         Ok(())
     }
