@@ -89,7 +89,6 @@ pub const ALL: &[Msg] = &[
     SERVER_CREATED,
     MONITOR_ADDED,
     MONITOR_REMOVED,
-    ALERT_RULE_CREATED,
     FETCH_FAILED,
     SUCCESS,
     BAD_REQUEST,
@@ -106,6 +105,9 @@ pub const ALL: &[Msg] = &[
     BAD_PARAMS_OR_NO_USER,
     BAD_ID_OR_NO_USER,
 ];
+
+/// Texts Slipway adds where the document gives none (routes beyond it: alert rules), with their English.
+pub const ADDED: &[Msg] = &[ALERT_RULE_CREATED];
 
 /// The kinds of error the document tells apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
