@@ -109,6 +109,11 @@ backend_tests! {
         assert_eq!((st["servers_total"].as_i64(), st["monitored"].as_i64(), st["servers_online"].as_i64()), (Some(2), Some(2), Some(2)), "{st}");
         assert_eq!((st["task_runs_today"].as_i64(), st["alerts_open"].as_i64()), (Some(0), Some(0)));
         assert!(st["deployments_today"].is_null(), "no deployments service wired in: {st}");
+        let task = json!({"name": "nightly", "cron": "0 3 * * *", "command": "true", "enabled": false});
+        let task_id = app.json("POST", "/api/tasks", task, Some(&root)).await.json()["data"]["id"].as_i64().unwrap();
+        assert_eq!(app.call("POST", &format!("/api/tasks/{task_id}/run"), Some(&root)).await.status, 200);
+        let st = app.call("GET", "/api/monitor/stats", Some(&root)).await.json()["data"].clone();
+        assert_eq!(st["task_runs_today"], 1, "{st}");
 
         // A rule that holds at once opens an alert; raised above what memory can reach, it resolves.
         let rule = json!({"name": "memory in use", "metric": "memory", "comparison": ">=", "threshold": 0, "server_id": id, "webhook_url": "https://hooks.example.com/services/T0/secret"});
@@ -124,6 +129,9 @@ backend_tests! {
         let d = d.json()["data"].clone();
         assert_eq!((d["stats"]["alerts_open"].as_i64(), d["alerts"][0]["rule_id"].as_i64(), d["alerts"][0]["status"].as_str()), (Some(1), Some(rule_id), Some("open")), "{d}");
         assert_eq!(d["recent_activities"][0]["type"], "alert_opened", "{d}");
+        let kinds: Vec<&str> = d["recent_activities"].as_array().unwrap().iter().filter_map(|a| a["type"].as_str()).collect();
+        assert_eq!(kinds, ["alert_opened", "task_run"], "newest first: {d}");
+        assert!(d["recent_activities"][1]["title"].as_str().unwrap().contains("nightly"), "{d}");
         let r = app.json("PUT", &format!("/api/monitor/alert-rules/{rule_id}"), json!({"comparison": ">", "threshold": 100}), Some(&root)).await;
         assert_eq!((r.status.as_u16(), r.json()["data"]["threshold"].as_f64()), (200, Some(100.0)), "{}", r.text);
         eventually("the alert resolved", async || app.call("GET", "/api/monitor/alerts?status=resolved", Some(&root)).await.json()["data"]["total"] == 1).await;

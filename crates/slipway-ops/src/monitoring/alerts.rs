@@ -34,6 +34,17 @@ impl RuleMetric {
             _ => return None,
         })
     }
+
+    /// The metric's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Cpu => "cpu",
+            Self::Memory => "memory",
+            Self::Disk => "disk",
+            Self::Load => "load",
+            Self::Unreachable => "unreachable",
+        }
+    }
 }
 
 /// How the value is compared with the threshold.
@@ -62,6 +73,16 @@ impl Comparison {
             "<=" => Self::Le,
             _ => return None,
         })
+    }
+
+    /// The comparison's symbol.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Self::Gt => ">",
+            Self::Ge => ">=",
+            Self::Lt => "<",
+            Self::Le => "<=",
+        }
     }
 
     fn upward(self) -> bool {
@@ -172,6 +193,17 @@ mod tests {
     }
 
     use Transition::{Open, Resolve};
+
+    #[test]
+    fn names_and_symbols_read_back() {
+        for name in RuleMetric::NAMES {
+            assert_eq!(RuleMetric::parse(name).map(RuleMetric::name), Some(name));
+        }
+        for symbol in Comparison::SYMBOLS {
+            assert_eq!(Comparison::parse(symbol).map(Comparison::symbol), Some(symbol));
+        }
+        assert_eq!((RuleMetric::parse("gpu"), Comparison::parse("!=")), (None, None));
+    }
 
     #[test]
     fn an_alert_opens_only_when_the_condition_is_sustained() {

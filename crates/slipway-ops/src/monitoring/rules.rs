@@ -148,8 +148,8 @@ pub(super) fn check(
     };
     Ok(CheckedRule {
         name,
-        metric: RuleMetric::NAMES[metric as usize],
-        comparison: Comparison::SYMBOLS[comparison as usize],
+        metric: metric.name(),
+        comparison: comparison.symbol(),
         threshold,
         duration_secs,
         server_id,
