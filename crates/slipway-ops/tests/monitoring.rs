@@ -140,10 +140,10 @@ backend_tests! {
         };
         let rule = monitoring.create_rule(&root, rule).await.unwrap();
         assert_eq!((rule.comparison.as_str(), rule.webhook_by_admin), (">=", true));
-        let mails: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+        let mails: Arc<Mutex<Vec<(String, String, String)>>> = Arc::default();
         let sent = Arc::clone(&mails);
-        let mail: SendMail = Arc::new(move |to, subject, _body| {
-            sent.lock().unwrap().push((to, subject));
+        let mail: SendMail = Arc::new(move |to, subject, body| {
+            sent.lock().unwrap().push((to, subject, body));
             Box::pin(async { Ok(()) })
         });
         let notifier = Notifier::new(OutboundPolicy::default()).with_mail(mail);
@@ -192,8 +192,12 @@ backend_tests! {
         assert_eq!(monitoring.alerts(&root, Some("open"), 0, 10).await.unwrap().total, 0);
         let resolved = tokio::time::timeout(Duration::from_secs(10), hooks.recv()).await.unwrap().unwrap();
         assert_eq!(resolved["event"], "alert.resolved", "{resolved}");
-        let subjects: Vec<String> = mails.lock().unwrap().iter().map(|(to, s)| format!("{to} {s}")).collect();
+        wait_for("both e-mails", 10, || async { mails.lock().unwrap().len() >= 2 }).await;
+        let subjects: Vec<String> = mails.lock().unwrap().iter().map(|(to, s, _)| format!("{to} {s}")).collect();
         assert_eq!(subjects, ["ops@example.com [Slipway] alert.opened: web-1 down", "ops@example.com [Slipway] alert.resolved: web-1 down"]);
+        let bodies: Vec<String> = mails.lock().unwrap().iter().map(|(_, _, b)| b.clone()).collect();
+        assert!(bodies[0].contains("unreachable for 2 collections") && !bodies[0].contains("resolved"), "{bodies:?}");
+        assert!(bodies[1].contains(", resolved "), "{bodies:?}");
 
         stop.cancel();
         running.await.unwrap();

@@ -75,8 +75,9 @@ impl Notifier {
         }
         if let (Some(to), Some(mail)) = (rule.notify_email.clone(), self.mail.clone()) {
             let subject = format!("[Slipway] {event}: {}", rule.name);
-            let text =
-                format!("{}\n\nserver {}, opened {}\n", alert.message, alert.server_id, rfc3339(alert.opened_at));
+            let resolved = alert.resolved_at.map(|t| format!(", resolved {}", rfc3339(t))).unwrap_or_default();
+            let opened = rfc3339(alert.opened_at);
+            let text = format!("{}\n\nserver {}, opened {opened}{resolved}\n", alert.message, alert.server_id);
             tokio::spawn(async move {
                 match tokio::time::timeout(TIMEOUT, mail(to.clone(), subject, text)).await {
                     Ok(Ok(())) => {}
