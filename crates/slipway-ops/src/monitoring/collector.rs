@@ -158,7 +158,8 @@ impl Collector {
     /// many servers this node collected.
     async fn tick(&self, states: &mut States, stop: &CancellationToken) -> Result<usize, Error> {
         let s = &self.settings;
-        let ttl = millis(s.interval).saturating_mul(3).max(3000);
+        // A tick ends within the interval plus one collection timeout, well before a lease it renewed expires.
+        let ttl = millis(s.interval).saturating_mul(3).saturating_add(millis(self.collection_timeout()));
         let held = self.db.claim_monitor_leases(&s.node, epoch_ms(), ttl).await?;
         let rules = self.db.enabled_alert_rules().await?;
         let (open, _) = self.db.list_alerts(Some("open"), 0, i64::MAX).await?;
@@ -176,7 +177,11 @@ impl Collector {
                     () = tokio::time::sleep(offset) => {}
                 }
                 let _permit = permits.acquire_owned().await.ok()?;
-                let reading = this.collect(record.server_id).await;
+                let limit = this.collection_timeout();
+                let reading = match tokio::time::timeout(limit, this.collect(record.server_id)).await {
+                    Ok(reading) => reading,
+                    Err(_) => Err(format!("timeout step: the collection took longer than {} s", limit.as_secs())),
+                };
                 Some(Collected { record, reading })
             });
         }
@@ -197,14 +202,20 @@ impl Collector {
         Ok(count)
     }
 
-    /// Reads server `id` now: one SSH exec of the script, or the local files for the Slipway host.
+    /// How long one collection (connecting included) may take: the interval, at least 5 s.
+    fn collection_timeout(&self) -> Duration {
+        self.settings.interval.max(Duration::from_secs(5))
+    }
+
+    /// Reads server `id` now: one SSH exec of the script, or the local files for the Slipway host. The sample's
+    /// time is when the reading was asked for, so a slow answer does not skew the spacing of samples.
     async fn collect(&self, id: i64) -> Result<Reading, String> {
+        let at_ms = epoch_ms();
         if id == LOCAL_HOST_ID {
-            return local_reading().await;
+            return local_reading(at_ms).await;
         }
         let target = self.servers.system_target(id).await?;
-        let timeout = self.settings.interval.max(Duration::from_secs(5));
-        let options = ExecOptions { timeout: Some(timeout), ..ExecOptions::default() };
+        let options = ExecOptions { timeout: Some(self.collection_timeout()), ..ExecOptions::default() };
         let exec = match self.servers.pool().exec(&target, SCRIPT, options).await {
             Ok(exec) => exec,
             Err(e) => {
@@ -219,7 +230,7 @@ impl Collector {
             Err(e) => return Err(e.to_string()),
         }
         let text: Vec<&str> = lines.iter().filter(|l| l.stream == Stream::Stdout).map(|l| l.text.as_str()).collect();
-        parse::parse_reading(&text.join("\n"), epoch_ms())
+        parse::parse_reading(&text.join("\n"), at_ms)
     }
 
     /// Records one collection (only while this node still holds the lease): status, the sample to write, alerts.
@@ -337,8 +348,8 @@ fn describe(rule: &AlertRuleRecord, server_id: i64, value: Option<f64>) -> Strin
     )
 }
 
-/// The Slipway host's reading, from the same files the script prints (and `df -P`), read here.
-async fn local_reading() -> Result<Reading, String> {
+/// The Slipway host's reading at `at_ms`, from the same files the script prints (and `df -P`), read here.
+async fn local_reading(at_ms: i64) -> Result<Reading, String> {
     let mut text = String::new();
     for (name, path) in [
         ("stat", "/proc/stat"),
@@ -357,5 +368,5 @@ async fn local_reading() -> Result<Reading, String> {
     text.push_str(&format!("{MARK}uptime\n"));
     text.push_str(&tokio::fs::read_to_string("/proc/uptime").await.unwrap_or_default());
     text.push_str(&format!("{MARK}end\n"));
-    parse::parse_reading(&text, epoch_ms())
+    parse::parse_reading(&text, at_ms)
 }
