@@ -13,7 +13,7 @@ use slipway_engine::Engine;
 use slipway_factory::Factory;
 use slipway_identity::{Identity, RateLimiter};
 use slipway_llm::Llm;
-use slipway_ops::{HostSampler, Servers, Tasks};
+use slipway_ops::{HostSampler, Monitoring, Servers, Tasks};
 
 use crate::middleware::{HttpSettings, HttpStats};
 
@@ -55,6 +55,8 @@ pub struct AppParts {
     pub tasks: Tasks,
     /// qoder's servers and the SSH connections to them.
     pub servers: Servers,
+    /// qoder's monitoring: monitored servers, their samples and history, alert rules and alerts.
+    pub monitoring: Monitoring,
     /// Agent work: development tasks, workflows, diet plans, gate statistics.
     pub agents: Agents,
     /// ResoftAI's software factory: projects, their runs and files, templates.

@@ -16,8 +16,9 @@ use slipway_http::middleware::HttpStats;
 use slipway_http::{AppParts, AppState, HttpSettings, Limits, NodeInfo};
 use slipway_identity::{Identity, Mailer, RateLimiter};
 use slipway_llm::{Llm, LlmSettings};
+use slipway_ops::monitoring::SendMail;
 use slipway_ops::ssh::{SshPool, SshSettings};
-use slipway_ops::{HostSampler, RemoteCommands, Servers, Tasks};
+use slipway_ops::{Collector, HostSampler, MonitorSettings, Monitoring, Notifier, RemoteCommands, Servers, Tasks};
 use slipway_outbound::OutboundPolicy;
 use slipway_store::{Db, PoolSettings, Sealer};
 
@@ -158,6 +159,7 @@ pub async fn app_state(
         http: http_settings(config),
         identity,
         tasks: Tasks::new(engine.clone()).with_servers(servers.clone()),
+        monitoring: Monitoring::new(db.clone(), servers.clone(), outbound_policy(config)?),
         servers,
         agents: Agents::new(engine.clone(), llm.clone(), db.clone()),
         factory: Factory::new(engine.clone(), llm.clone(), db.clone(), project_files(config, &db)?),
@@ -171,6 +173,24 @@ pub async fn app_state(
         limits: Limits { limiter, rates: config.rate_limits.clone() },
         trusted_proxies: config.trusted_proxies.clone(),
     }))
+}
+
+/// This node's monitoring collector: every `monitor_interval` seconds it collects the servers it holds the lease
+/// of through `servers` (the application's SSH connections), the Slipway host among them; alerts notify by
+/// webhook (policed by `outbound_allow`) and by mail through the configured mailer.
+pub fn collector(config: &Config, db: Db, servers: Servers) -> anyhow::Result<Collector> {
+    let mailer = Mailer::from_config(&config.mail, &config.data_dir)?;
+    let mail: SendMail = Arc::new(move |to, subject, body| {
+        let mailer = mailer.clone();
+        Box::pin(async move { mailer.send(&to, &subject, &body).await })
+    });
+    let notifier = Notifier::new(outbound_policy(config)?).with_mail(mail);
+    let settings = MonitorSettings {
+        node: format!("node-{}", uuid::Uuid::new_v4().simple()),
+        interval: Duration::from_secs(config.monitor_interval.max(1)),
+        ..MonitorSettings::default()
+    };
+    Ok(Collector::new(db, servers, notifier, settings))
 }
 
 /// Creates the first administrator when there is none, printing a generated password once.

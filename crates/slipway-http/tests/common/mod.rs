@@ -172,7 +172,8 @@ pub async fn state_with(db: Db, setup: Setup) -> (AppState, tempfile::TempDir) {
         http: setup.http,
         identity,
         tasks: Tasks::new(engine.clone()).with_servers(servers.clone()),
-        servers,
+        servers: servers.clone(),
+        monitoring: slipway_ops::Monitoring::new(db.clone(), servers, setup.outbound.clone()),
         agents: slipway_agents::Agents::new(engine.clone(), llm.clone(), db.clone()),
         factory: slipway_factory::Factory::new(engine.clone(), llm.clone(), db.clone(), files),
         git: slipway_delivery::Git::new(slipway_delivery::GitRepositories::new(
