@@ -30,6 +30,8 @@ pub enum Command {
     Factory(FactoryArgs),
     /// Delivery figures: webhook receipt to first step, concurrent pipeline runs, a long log over WebSocket.
     Delivery(DeliveryArgs),
+    /// Operations figures against a loopback sshd: SSH command round trips, monitoring many servers.
+    Ops(OpsArgs),
     /// Internal: run one server in this process and print `LISTENING ADDR` once it accepts connections.
     #[command(name = "__serve", hide = true)]
     Serve(ServeArgs),
@@ -180,6 +182,41 @@ pub struct DeliveryArgs {
     /// Print one JSON object instead of the table.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Flags of `slipway-bench ops`.
+#[derive(Debug, Args)]
+pub struct OpsArgs {
+    /// Scenarios to run, in order: `ssh`, `monitor`. Repeat or separate with commas.
+    #[arg(long, value_name = "NAME", value_delimiter = ',', required = true)]
+    pub scenario: Vec<OpsScenario>,
+    /// `monitor`: the database of the collector (`sqlite`: a fresh file, `postgres`: a fresh schema).
+    #[arg(long, value_name = "NAME", default_value = "sqlite")]
+    pub backend: BackendName,
+    /// PostgreSQL server for `--backend postgres`; a fresh schema is made in it and dropped afterwards.
+    #[arg(long, value_name = "URL", env = "SLIPWAY_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// `ssh`: round trips measured one after the other (after 20 unrecorded ones).
+    #[arg(long, value_name = "N", default_value = "500", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub samples: u32,
+    /// `monitor`: server records, each its own login to the one loopback sshd.
+    #[arg(long, value_name = "N", default_value = "200", value_parser = clap::value_parser!(u32).range(1..=2_000))]
+    pub servers: u32,
+    /// `monitor`: seconds between two collections of one server.
+    #[arg(long, value_name = "SECS", default_value = "15", value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    pub interval: u64,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// An operations benchmark scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OpsScenario {
+    /// A command's round trip on an open SSH connection, and commands per second 20 at once.
+    Ssh,
+    /// Many servers collected by one node's monitoring collector.
+    Monitor,
 }
 
 /// A delivery benchmark scenario.
@@ -384,7 +421,12 @@ mod tests {
         let argv = ["slipway-bench", "http"].into_iter().chain(args.iter().copied());
         match Cli::try_parse_from(argv)?.command {
             Command::Http(a) => Ok(a),
-            Command::Engine(_) | Command::Llm(_) | Command::Factory(_) | Command::Delivery(_) | Command::Serve(_) => {
+            Command::Engine(_)
+            | Command::Llm(_)
+            | Command::Factory(_)
+            | Command::Delivery(_)
+            | Command::Ops(_)
+            | Command::Serve(_) => {
                 panic!("not parsed as http")
             }
         }
@@ -477,7 +519,12 @@ mod tests {
                 assert_eq!(s.kind, ServerKind::Slipway);
                 assert_eq!(s.data_dir, Some(PathBuf::from("/tmp/x")));
             }
-            Command::Http(_) | Command::Engine(_) | Command::Llm(_) | Command::Factory(_) | Command::Delivery(_) => {
+            Command::Http(_)
+            | Command::Engine(_)
+            | Command::Llm(_)
+            | Command::Factory(_)
+            | Command::Delivery(_)
+            | Command::Ops(_) => {
                 panic!("not parsed as __serve")
             }
         }

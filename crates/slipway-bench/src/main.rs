@@ -1,6 +1,6 @@
 //! `slipway-bench`: load benchmarks for Slipway; `http` measures the HTTP server against a bare axum baseline,
 //! `engine` the job engine (start latency, throughput, chains, event fan-out), `factory` the software factory,
-//! `delivery` webhooks and pipeline runs.
+//! `delivery` webhooks and pipeline runs, `ops` SSH and monitoring against a loopback sshd.
 
 mod child;
 mod cli;
@@ -10,6 +10,7 @@ mod factory;
 mod http;
 mod llm;
 mod load;
+mod ops;
 mod prepare;
 mod report;
 mod rss;
@@ -80,6 +81,16 @@ fn main() -> ExitCode {
             runtime.block_on(async {
                 tokio::select! {
                     result = delivery::run(args, &command) => result,
+                    _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+                }
+            })
+        }
+        Command::Ops(args) => {
+            let argv: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
+            let command = report::command_line(&argv);
+            runtime.block_on(async {
+                tokio::select! {
+                    result = ops::run(args, &command) => result,
                     _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
                 }
             })

@@ -9,9 +9,14 @@
 //! default limits, inside the workspace, without network (unless the executor allows users to ask for it);
 //! administrators' run sandboxed as the node's user with network and no limits unless they ask otherwise, and
 //! may ask for the host (`isolation: "host"`). Without the sandbox only administrators may, on the host.
+//!
+//! A `target` other than `local` names a remote server (or a group of them); such a command runs through the
+//! executor's [`RemoteShell`] (see [`crate::remote`]), which decides who may reach it when the job runs.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -22,6 +27,7 @@ use crate::context::JobContext;
 use crate::executor::{Executor, JobFailure};
 use crate::process::{self, ProcessSpec};
 pub use crate::process::{Isolation, TAIL_BYTES};
+use crate::remote::RemoteShell;
 
 /// The input of a `command` job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -35,7 +41,8 @@ pub struct CommandInput {
     /// Working directory; relative paths are inside the job's workspace, which is the default.
     #[serde(default)]
     pub cwd: Option<PathBuf>,
-    /// Where it runs: `local` (this host, the default). Remote servers arrive with the servers resource.
+    /// Where it runs: `local` (this host, the default), or a remote target the executor's [`RemoteShell`]
+    /// understands (a server's name, `server:<id>`, `tag:<tag>`).
     #[serde(default)]
     pub target: Option<String>,
     /// How it is isolated; settled when the job is admitted (see the module's documentation).
@@ -46,13 +53,31 @@ pub struct CommandInput {
     pub network: Option<bool>,
 }
 
-/// The only target there is until servers can be registered.
+/// The target of this host.
 pub const LOCAL_TARGET: &str = "local";
 
-/// Runs shell commands on the local host, in its sandbox.
-#[derive(Debug, Clone, Default)]
+/// The longest target name, in characters.
+const MAX_TARGET_CHARS: usize = 100;
+
+/// Runs shell commands on the local host, in its sandbox, and on remote targets through a [`RemoteShell`].
+#[derive(Clone, Default)]
 pub struct CommandExecutor {
     user_network: bool,
+    remote: Option<Arc<dyn RemoteShell>>,
+}
+
+impl fmt::Debug for CommandExecutor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CommandExecutor")
+            .field("user_network", &self.user_network)
+            .field("remote", &self.remote.is_some())
+            .finish()
+    }
+}
+
+/// Whether `input` runs somewhere other than this host.
+fn is_remote(input: &CommandInput) -> bool {
+    input.target.as_deref().is_some_and(|t| t != LOCAL_TARGET)
 }
 
 impl CommandExecutor {
@@ -65,6 +90,36 @@ impl CommandExecutor {
     pub fn with_user_network(mut self, allowed: bool) -> Self {
         self.user_network = allowed;
         self
+    }
+
+    /// Runs commands with a remote `target` through `remote`; without one, only `local` is accepted.
+    pub fn with_remote(mut self, remote: Arc<dyn RemoteShell>) -> Self {
+        self.remote = Some(remote);
+        self
+    }
+
+    fn parse(&self, input: &Value) -> Result<CommandInput, Error> {
+        let parsed = parse(input)?;
+        if let Some(target) = parsed.target.as_deref().filter(|_| is_remote(&parsed)) {
+            if self.remote.is_none() {
+                return Err(Error::invalid_field(
+                    "target",
+                    "value_error",
+                    "only the local host can run commands on this node (target \"local\")",
+                ));
+            }
+            if target.trim().is_empty()
+                || target.chars().count() > MAX_TARGET_CHARS
+                || target.chars().any(char::is_control)
+            {
+                return Err(Error::invalid_field(
+                    "target",
+                    "value_error",
+                    format!("target must be 1 to {MAX_TARGET_CHARS} characters without control characters"),
+                ));
+            }
+        }
+        Ok(parsed)
     }
 
     /// The isolation and network `principal`'s input gets here, or why it may not run.
@@ -121,13 +176,6 @@ fn parse(input: &Value) -> Result<CommandInput, Error> {
     if let Some(bad) = parsed.env.keys().find(|k| k.is_empty() || k.contains(['=', '\0'])) {
         return Err(Error::invalid_field("env", "value_error", format!("invalid environment variable name {bad:?}")));
     }
-    if parsed.target.as_deref().is_some_and(|t| t != LOCAL_TARGET) {
-        return Err(Error::invalid_field(
-            "target",
-            "value_error",
-            "only the local host can run commands yet (target \"local\"); remote servers are not registered",
-        ));
-    }
     if parsed.command.contains('\0') || parsed.env.values().any(|v| v.contains('\0')) {
         return Err(Error::invalid_field("command", "value_error", "command and environment must not contain NUL"));
     }
@@ -140,7 +188,11 @@ impl Executor for CommandExecutor {
     }
 
     fn admit(&self, principal: &Principal, sandbox: &Availability, input: &mut Value) -> Result<(), Error> {
-        let parsed = parse(input)?;
+        let parsed = self.parse(input)?;
+        if is_remote(&parsed) {
+            // The local sandbox does not apply there; the remote shell checks who may reach the target.
+            return Ok(());
+        }
         let (isolation, network) = self.settle(principal, sandbox, &parsed)?;
         if let Some(fields) = input.as_object_mut() {
             fields.insert("isolation".into(), json!(isolation));
@@ -150,11 +202,14 @@ impl Executor for CommandExecutor {
     }
 
     fn validate(&self, input: &Value) -> Result<(), Error> {
-        parse(input).map(|_| ())
+        self.parse(input).map(|_| ())
     }
 
     async fn run(&self, ctx: JobContext) -> Result<Value, JobFailure> {
-        let input = parse(ctx.input()).map_err(|e| JobFailure::fatal(e.to_string()))?;
+        let input = self.parse(ctx.input()).map_err(|e| JobFailure::fatal(e.to_string()))?;
+        if let (Some(remote), Some(target)) = (&self.remote, input.target.as_deref().filter(|_| is_remote(&input))) {
+            return remote.run(&ctx, target, &input).await;
+        }
         let cwd = match &input.cwd {
             Some(dir) => ctx.workspace().join(dir),
             None => ctx.workspace().to_path_buf(),
@@ -196,7 +251,39 @@ mod tests {
         assert_eq!(field(json!({"command": "  "})), "command");
         assert_eq!(field(json!({"command": "x", "env": {"A=B": "1"}})), "env");
         assert_eq!(field(json!({"cmd": "x"})), "input");
-        assert_eq!(field(json!({"command": "x", "target": "server-7"})), "target");
         assert!(parse(&json!({"command": "x", "target": "local"})).is_ok());
+    }
+
+    struct Nowhere;
+
+    impl RemoteShell for Nowhere {
+        fn run<'a>(&'a self, _: &'a JobContext, _: &'a str, _: &'a CommandInput) -> crate::remote::RemoteRun<'a> {
+            Box::pin(async { Err(JobFailure::fatal("nowhere")) })
+        }
+    }
+
+    #[test]
+    fn remote_targets_need_a_remote_shell_and_a_sane_name() {
+        let local = CommandExecutor::new();
+        let field = |e: &CommandExecutor, v: Value| e.parse(&v).unwrap_err().field_errors()[0].field().to_owned();
+        assert_eq!(field(&local, json!({"command": "x", "target": "server-7"})), "target");
+        let remote = CommandExecutor::new().with_remote(Arc::new(Nowhere));
+        assert!(remote.parse(&json!({"command": "x", "target": "web-1"})).is_ok());
+        assert!(remote.parse(&json!({"command": "x", "target": "tag:prod"})).is_ok());
+        assert_eq!(field(&remote, json!({"command": "x", "target": " "})), "target");
+        assert_eq!(field(&remote, json!({"command": "x", "target": "a\nb"})), "target");
+        assert_eq!(field(&remote, json!({"command": "x", "target": "t".repeat(101)})), "target");
+    }
+
+    #[test]
+    fn remote_commands_are_admitted_without_the_local_sandbox() {
+        let user = Principal { user_id: 2, username: "ann".into(), role: slipway_core::Role::User };
+        let unavailable = Availability::Unavailable("no bubblewrap here".into());
+        let remote = CommandExecutor::new().with_remote(Arc::new(Nowhere));
+        let mut input = json!({"command": "uptime", "target": "web-1"});
+        assert!(remote.admit(&user, &unavailable, &mut input).is_ok());
+        assert!(input.get("isolation").is_none(), "no local isolation is settled for a remote command");
+        let mut local = json!({"command": "uptime"});
+        assert!(remote.admit(&user, &unavailable, &mut local).is_err(), "local commands still need the sandbox");
     }
 }

@@ -85,7 +85,8 @@ pub(crate) fn text(field: &str, value: &str, max: usize, required: bool) -> Resu
 }
 
 impl Factory {
-    /// Creates a project owned by the caller (quota permitting).
+    /// Creates a project owned by the caller, counted against their organization's `projects` quota (`PROJ_003`
+    /// when it is used up).
     pub async fn create_project(&self, principal: &Principal, req: ProjectRequest) -> Result<ProjectRecord, Error> {
         let mut errors = Vec::new();
         let mut keep = |r: Result<String, Error>| match r {
@@ -111,7 +112,13 @@ impl Factory {
         };
         self.quota.check(principal, QuotaAction::CreateProject).await?;
         let new = NewProject { user_id: principal.user_id, name, description, requirements, config: config.to_value() };
-        let id = self.db.insert_project(&new, slipway_core::time::now()).await?;
+        // Counted against the creator's organization in the insert's own transaction (none: unlimited).
+        let quota = self.db.project_quota_of(principal.user_id).await?;
+        let id = self
+            .db
+            .insert_project_reserving(&new, quota, slipway_core::time::now())
+            .await?
+            .ok_or_else(|| Error::QuotaExceeded("the organization's projects quota is used up".into()))?;
         self.db.project(id).await?.ok_or_else(|| Error::Internal(format!("project {id} vanished")))
     }
 

@@ -1,4 +1,6 @@
-//! The hook quotas plug into: asked before a project is created and before a run starts (`PROJ_003`).
+//! A hook for further quota checks, asked before a project is created and before a run starts (`PROJ_003`).
+//! An organization's `projects` quota is not a hook: it is reserved in the project's own insert
+//! ([`crate::Factory::create_project`]).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -24,7 +26,7 @@ pub trait ProjectQuota: Send + Sync {
     ) -> Pin<Box<dyn Future<Output = Result<(), Error>> + Send + 'a>>;
 }
 
-/// No quotas (until organizations bring them).
+/// No further checks.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Unlimited;
 

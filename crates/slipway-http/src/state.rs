@@ -13,7 +13,7 @@ use slipway_engine::Engine;
 use slipway_factory::Factory;
 use slipway_identity::{Identity, RateLimiter};
 use slipway_llm::Llm;
-use slipway_ops::{Deployments, HostSampler, Servers, Tasks};
+use slipway_ops::{Deployments, HostSampler, Monitoring, Servers, Tasks};
 
 use crate::middleware::{HttpSettings, HttpStats};
 
@@ -57,6 +57,8 @@ pub struct AppParts {
     pub servers: Servers,
     /// qoder's deployments to those servers (their jobs run on the engine).
     pub deployments: Deployments,
+    /// qoder's monitoring: monitored servers, their samples and history, alert rules and alerts.
+    pub monitoring: Monitoring,
     /// Agent work: development tasks, workflows, diet plans, gate statistics.
     pub agents: Agents,
     /// ResoftAI's software factory: projects, their runs and files, templates.

@@ -119,6 +119,9 @@ const QODER_TEXTS: &[&str] = &[
     "create server",
     "deployments list",
     "create deployment",
+    "添加监控成功",
+    "移除监控成功",
+    "获取失败",
     "操作成功",
     "请求参数错误",
     "用户名或密码错误",
@@ -142,9 +145,21 @@ const SHARED_TEXTS: &[&str] =
 #[test]
 fn every_table_holds_exactly_its_documents_texts() {
     table_is(resoftai::messages::ALL, RESOFTAI_TEXTS);
-    table_is(resoftai::messages::ADDED, &["项目正在运行，请先停止工作流", "工作流未在运行", "没有可恢复的检查点"]);
+    table_is(
+        resoftai::messages::ADDED,
+        &[
+            "项目正在运行，请先停止工作流",
+            "工作流未在运行",
+            "没有可恢复的检查点",
+            "组织标识已被使用",
+            "团队名称已存在",
+            "用户已是团队成员",
+            "团队至少需要保留一名所有者",
+        ],
+    );
     table_is(ansflow::messages::ALL, ANSFLOW_TEXTS);
     table_is(qoder::messages::ALL, QODER_TEXTS);
+    table_is(qoder::messages::ADDED, &["创建告警规则成功"]);
     table_is(shared::messages::ALL, SHARED_TEXTS);
 }
 
@@ -337,13 +352,29 @@ backend_tests! {
         assert_eq!(message(&app.call("POST", &format!("/api/tasks/{task_id}/run"), Some(&root)).await), "操作成功");
         let key = "-----BEGIN OPENSSH PRIVATE KEY-----\nnot used here\n-----END OPENSSH PRIVATE KEY-----";
         let server = json!({"name": "s", "host": "127.0.0.1", "username": "root", "private_key": key});
-        assert_eq!(message(&app.json("POST", "/api/servers", server, Some(&root)).await), "create server");
+        let r = app.json("POST", "/api/servers", server, Some(&root)).await;
+        assert_eq!(message(&r), "create server");
+        let server_id = r.json()["data"]["id"].as_i64().unwrap();
         assert_eq!(message(&app.call("GET", "/api/servers", Some(&root)).await), "servers list");
         assert_eq!(message(&app.call("GET", "/api/deployments", Some(&root)).await), "deployments list");
-        let server_id = app.call("GET", "/api/servers", Some(&root)).await.json()["data"]["list"][0]["id"].clone();
         let source = json!({"type": "git", "repository": "/nonexistent/repo", "ref": "main"});
         let deployment = json!({"name": "d", "server_id": server_id, "deploy_path": "/srv/d", "source": source});
         assert_eq!(message(&app.json("POST", "/api/deployments", deployment, Some(&root)).await), "create deployment");
+        let r = app.json("POST", "/api/monitor/servers", json!({"server_id": server_id}), Some(&root)).await;
+        assert_eq!(message(&r), "添加监控成功");
+        let r = app.json("POST", "/api/monitor/servers", json!({}), Some(&root)).await;
+        assert_eq!((r.status.as_u16(), message(&r)), (400, json!("参数错误")));
+        let r = app.call("GET", &format!("/api/monitor/servers/{server_id}/metrics"), Some(&root)).await;
+        assert_eq!((r.status.as_u16(), message(&r)), (404, json!("获取失败")), "no sample yet");
+        let r = app.call("GET", "/api/monitor/servers/abc/status", Some(&root)).await;
+        assert_eq!((r.status.as_u16(), message(&r)), (400, json!("ID无效")));
+        assert_eq!(message(&app.call("GET", "/api/monitor/stats", Some(&root)).await), "获取成功");
+        let r = app.send(english(common::bare_req("DELETE", &format!("/api/monitor/servers/{server_id}"), Some(&root)))).await;
+        assert_eq!(message(&r), "Server removed from monitoring");
+        let r = app.json("POST", "/api/monitor/servers", json!({"server_id": server_id}), Some(&root)).await;
+        assert_eq!(message(&r), "添加监控成功");
+        let r = app.call("DELETE", &format!("/api/monitor/servers/{server_id}"), Some(&root)).await;
+        assert_eq!(message(&r), "移除监控成功");
 
         let r = app.call("GET", "/api/users", None).await;
         assert_eq!((r.status.as_u16(), message(&r)), (401, json!("用户未认证")));

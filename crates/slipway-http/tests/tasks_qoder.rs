@@ -1,8 +1,11 @@
 //! qoder's scheduled tasks over HTTP: the whole resource in the `{code, message, data}` envelope, errors that
-//! name the field, administrators only, and runs with exit code, duration and output.
+//! name the field, administrators only, and runs with exit code, duration and output; a task whose target is
+//! a server runs there over SSH (a real sshd on loopback), for administrators and granted operators.
 #![allow(clippy::unwrap_used)]
 
 mod common;
+#[path = "../../slipway-ops/tests/common/sshd.rs"]
+mod sshd;
 
 use std::time::Duration;
 
@@ -133,5 +136,41 @@ backend_tests! {
         let r = app.json("POST", "/api/tasks", task("rm -rf /"), Some(&ann)).await;
         assert_eq!(r.status, 403);
         assert_eq!(app.call("GET", "/api/tasks", Some(&root)).await.json()["data"]["total"], 1, "nothing was created");
+    }
+
+    async fn a_task_targets_a_server_for_operators(db: Db) {
+        let sshd = sshd::Sshd::start();
+        let app = TestApp::on(db).await;
+        let root = app.admin("root").await;
+        let server = json!({
+            "name": "web-1", "host": "127.0.0.1", "port": sshd.port, "username": sshd::current_user(),
+            "private_key": sshd.user_key(), "tags": ["web"],
+        });
+        assert_eq!(app.json("POST", "/api/servers", server, Some(&root)).await.status, 200);
+        let (ops, _) = app.user("ops").await;
+        let ops_id = app.id_of(&ops).await;
+        let (ann, _) = app.user("ann").await;
+        let remote = json!({"name": "uptime", "cron": "0 3 * * *", "command": "echo on $(uname -s)", "target": "web-1", "enabled": false});
+
+        let r = app.json("POST", "/api/tasks", remote.clone(), Some(&ann)).await;
+        assert_eq!(r.status, 403, "a plain user may not target a server: {}", r.text);
+        assert_error_shape("POST", "/api/tasks", &r);
+        assert_eq!(app.call("PUT", &format!("/api/servers/operators/{ops_id}"), Some(&root)).await.status, 200);
+        let r = app.json("POST", "/api/tasks", remote, Some(&ops)).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.json()["data"]["target"], "web-1");
+        let id = r.json()["data"]["id"].as_i64().unwrap();
+        assert_eq!(app.call("POST", &format!("/api/tasks/{id}/run"), Some(&ops)).await.status, 200);
+        let run = finished_run(&app, &ops, id).await;
+        assert_eq!((run["status"].as_str(), run["exit_code"].as_i64()), (Some("succeeded"), Some(0)), "{run}");
+        assert_eq!(run["output"], "on Linux\n");
+
+        let r = app.json("PUT", &format!("/api/tasks/{id}"), json!({"target": "tag:nowhere"}), Some(&ops)).await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert!(r.json()["message"].as_str().unwrap().contains("names no server"), "{}", r.text);
+        let r = app.json("PUT", &format!("/api/tasks/{id}"), json!({"target": "tag:web"}), Some(&ops)).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let r = app.call("POST", &format!("/api/tasks/{id}/run"), Some(&ann)).await;
+        assert_eq!(r.status, 404, "another user's task is not found: {}", r.text);
     }
 }

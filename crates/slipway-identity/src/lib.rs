@@ -8,6 +8,7 @@ pub mod bootstrap;
 pub mod context;
 pub mod hashing;
 pub mod mail;
+pub mod organizations;
 pub mod phc;
 pub mod ratelimit;
 pub mod rules;
@@ -20,6 +21,7 @@ pub mod user;
 
 pub use context::RequestMeta;
 pub use mail::Mailer;
+pub use organizations::Organizations;
 pub use ratelimit::{Decision, RateLimiter};
 pub use rules::{PasswordRule, Rules, UsernameRule};
 pub use service::{

@@ -2,6 +2,9 @@
 //! executor. Each task is an engine schedule of kind `command`; each run is a job of that schedule. With the
 //! node's sandbox anyone may have tasks (users see their own; their commands run sandboxed, see the engine's
 //! `command` executor); without it, tasks are an administrator's right, checked here for every operation.
+//! A task whose `target` names a server (a server's name, `server:<id>`, `tag:<tag>`) runs there over SSH
+//! ([`crate::remote`]); such tasks are for administrators and granted server operators, checked here when the
+//! task is written and again, with the owner's rights, each time it runs.
 
 use std::time::Duration;
 
@@ -12,6 +15,8 @@ use slipway_engine::{
     CommandInput, Engine, EnqueueOptions, Job, JobFilter, JobStatus, LOCAL_TARGET, Page, Schedule, ScheduleRequest,
     ScheduleUpdate,
 };
+
+use crate::servers::Servers;
 
 /// The job kind tasks run as.
 const KIND: &str = "command";
@@ -197,18 +202,47 @@ fn input(command: &str, target: Option<&str>) -> Value {
 #[derive(Clone)]
 pub struct Tasks {
     engine: Engine,
+    servers: Option<Servers>,
 }
 
 impl Tasks {
-    /// Tasks run by `engine`.
+    /// Tasks run by `engine`, on this host only.
     pub fn new(engine: Engine) -> Self {
-        Self { engine }
+        Self { engine, servers: None }
+    }
+
+    /// Tasks that may also target `servers` (the engine's `command` executor runs them through
+    /// [`crate::RemoteCommands`] on the same servers).
+    pub fn with_servers(mut self, servers: Servers) -> Self {
+        self.servers = Some(servers);
+        self
     }
 
     /// Anyone where commands are sandboxed; only administrators where they are not, saying why.
     fn require_command_right(&self, caller: &Principal) -> Result<(), Error> {
         let sandbox = self.engine.sandbox();
         if caller.is_admin() || sandbox.is_available() { Ok(()) } else { Err(Error::Forbidden(sandbox.refusal())) }
+    }
+
+    /// Who may see and manage tasks at all: those with the command right, or server operators.
+    async fn require_task_right(&self, caller: &Principal) -> Result<(), Error> {
+        let refused = match self.require_command_right(caller) {
+            Ok(()) => return Ok(()),
+            Err(e) => e,
+        };
+        match &self.servers {
+            Some(servers) if servers.require_operator(caller).await.is_ok() => Ok(()),
+            _ => Err(refused),
+        }
+    }
+
+    /// The right to run a command on `target`: a server target needs an operator and a server it names; this
+    /// host needs the command right.
+    async fn require_target_right(&self, caller: &Principal, target: Option<&str>) -> Result<(), Error> {
+        match (target.filter(|t| *t != LOCAL_TARGET), &self.servers) {
+            (Some(target), Some(servers)) => servers.resolve_target(caller, target).await.map(|_| ()),
+            _ => self.require_command_right(caller),
+        }
     }
 
     async fn schedule(&self, caller: &Principal, id: i64) -> Result<Schedule, Error> {
@@ -218,7 +252,7 @@ impl Tasks {
 
     /// Creates a task (administrators, or anyone with the sandbox).
     pub async fn create(&self, caller: &Principal, spec: TaskSpec) -> Result<Task, Error> {
-        self.require_command_right(caller)?;
+        self.require_task_right(caller).await?;
         check_lengths([
             ("name", Some(&spec.name)),
             ("command", Some(&spec.command)),
@@ -226,6 +260,7 @@ impl Tasks {
             ("cron", Some(&spec.cron)),
             ("timezone", spec.timezone.as_deref()),
         ])?;
+        self.require_target_right(caller, spec.target.as_deref()).await?;
         let request = ScheduleRequest {
             name: spec.name,
             cron: spec.cron,
@@ -251,7 +286,7 @@ impl Tasks {
         offset: i64,
         limit: i64,
     ) -> Result<Page<Task>, Error> {
-        self.require_command_right(caller)?;
+        self.require_task_right(caller).await?;
         let page = self.engine.list_schedules(caller, Some(KIND), enabled, offset, limit).await?;
         Ok(Page {
             items: page.items.into_iter().map(Task::from_schedule).collect::<Result<_, _>>()?,
@@ -261,13 +296,13 @@ impl Tasks {
 
     /// One task (administrators, or anyone with the sandbox).
     pub async fn get(&self, caller: &Principal, id: i64) -> Result<Task, Error> {
-        self.require_command_right(caller)?;
+        self.require_task_right(caller).await?;
         Task::from_schedule(self.schedule(caller, id).await?)
     }
 
     /// Changes a task (administrators, or anyone with the sandbox).
     pub async fn update(&self, caller: &Principal, id: i64, c: TaskChanges) -> Result<Task, Error> {
-        self.require_command_right(caller)?;
+        self.require_task_right(caller).await?;
         check_lengths([
             ("name", c.name.as_deref()),
             ("command", c.command.as_deref()),
@@ -278,6 +313,7 @@ impl Tasks {
         let schedule = self.schedule(caller, id).await?;
         let mut stored = schedule.input.clone();
         let current = Task::from_schedule(schedule)?;
+        self.require_target_right(caller, Some(c.target.as_deref().unwrap_or(&current.target))).await?;
         let new_input = (c.command.is_some() || c.target.is_some()).then(|| {
             // The stored input keeps how it is isolated (settled for its owner), whoever edits it.
             if let (Some(fields), Value::Object(new)) = (
@@ -308,21 +344,22 @@ impl Tasks {
 
     /// Deletes a task; its runs stay in the history of jobs (administrators, or anyone with the sandbox).
     pub async fn delete(&self, caller: &Principal, id: i64) -> Result<(), Error> {
-        self.require_command_right(caller)?;
+        self.require_task_right(caller).await?;
         self.schedule(caller, id).await?;
         self.engine.delete_schedule(caller, id).await
     }
 
     /// Runs a task now, outside its timetable (administrators, or anyone with the sandbox); returns the queued run.
     pub async fn run_now(&self, caller: &Principal, id: i64) -> Result<TaskRun, Error> {
-        self.require_command_right(caller)?;
-        self.schedule(caller, id).await?;
+        self.require_task_right(caller).await?;
+        let task = Task::from_schedule(self.schedule(caller, id).await?)?;
+        self.require_target_right(caller, Some(&task.target)).await?;
         Ok(TaskRun::from_job(self.engine.run_schedule_now(caller, id).await?))
     }
 
     /// A task's runs, newest first (administrators, or anyone with the sandbox).
     pub async fn runs(&self, caller: &Principal, id: i64, offset: i64, limit: i64) -> Result<Page<TaskRun>, Error> {
-        self.require_command_right(caller)?;
+        self.require_task_right(caller).await?;
         self.schedule(caller, id).await?;
         let filter =
             JobFilter { schedule_id: Some(id), kind: Some(KIND.to_owned()), offset, limit, ..JobFilter::default() };

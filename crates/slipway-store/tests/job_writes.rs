@@ -165,3 +165,27 @@ async fn postgres_notifies_once_per_accepted_write_with_events() {
     let extra = tokio::time::timeout(Duration::from_millis(300), listener.recv()).await;
     assert!(extra.is_err(), "no notification for refused or event-less writes: {extra:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_claims_a_job_while_a_referencing_row_is_being_written() {
+    let Some(t) = slipway_store::testing::postgres().await else { return };
+    let db = t.db.clone();
+    let Db::Postgres(pool) = &db else { panic!("a PostgreSQL test database") };
+    let job = db.insert_jobs(&[new_job()]).await.unwrap().remove(0);
+    // An open transaction that inserted a row referencing the job holds the job's row `FOR KEY SHARE`, as a
+    // pipeline run being linked to its job right after the enqueue does.
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("INSERT INTO job_events (job_id, seq, at, type, payload) VALUES ($1, 1000, now(), 'x', '{}')")
+        .bind(job.id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let lease = slipway_core::time::now() + chrono::Duration::seconds(60);
+    let claimed =
+        tokio::time::timeout(Duration::from_secs(10), db.claim_jobs("node-a", &["batch".into()], 1, lease, None))
+            .await
+            .unwrap()
+            .unwrap();
+    tx.rollback().await.unwrap();
+    assert_eq!(claimed.iter().map(|j| j.id).collect::<Vec<_>>(), vec![job.id], "the claim did not skip the job");
+}

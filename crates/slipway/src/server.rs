@@ -21,6 +21,7 @@ pub struct Server {
     app: Router,
     grace: Duration,
     engine: Option<(Engine, Llm)>,
+    collector: Option<(CancellationToken, tokio::task::JoinHandle<()>)>,
 }
 
 impl Server {
@@ -31,13 +32,19 @@ impl Server {
             let l = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
             listeners.push(l);
         }
-        Ok(Self { listeners, app, grace, engine: None })
+        Ok(Self { listeners, app, grace, engine: None, collector: None })
     }
 
     /// Stops `engine` with the server: it stops claiming at the shutdown signal and its running jobs get the
     /// same grace period as requests in flight; then the LLM usage rows still buffered are written.
     pub fn with_engine(mut self, engine: Engine, llm: Llm) -> Self {
         self.engine = Some((engine, llm));
+        self
+    }
+
+    /// Stops the monitoring collector running under `stop` with the server (it gives up its leases).
+    pub fn with_collector(mut self, stop: CancellationToken, handle: tokio::task::JoinHandle<()>) -> Self {
+        self.collector = Some((stop, handle));
         self
     }
 
@@ -68,6 +75,14 @@ impl Server {
         };
         token.cancel();
         let grace = self.grace;
+        let collector_stopped = async move {
+            if let Some((stop, handle)) = self.collector {
+                stop.cancel();
+                if tokio::time::timeout(grace, handle).await.is_err() {
+                    tracing::warn!("the monitoring collector did not stop within the grace period");
+                }
+            }
+        };
         let engine_stopped = async move {
             if let Some((engine, llm)) = self.engine {
                 engine.shutdown(grace).await;
@@ -88,7 +103,7 @@ impl Server {
                 servers.abort_all();
             }
         };
-        tokio::join!(drained, engine_stopped);
+        tokio::join!(drained, engine_stopped, collector_stopped);
         if let Some(done) = failed {
             done.context("listener task failed")?.context("listener failed")?;
         }
@@ -100,12 +115,18 @@ impl Server {
 pub async fn start(config: &Config) -> anyhow::Result<Server> {
     let db = wiring::open_database(config).await?;
     let llm = wiring::llm(config, &db).await?;
-    let engine = wiring::start_engine(config, db.clone(), &llm).await?;
-    let state = wiring::app_state(config, db, engine.clone(), llm.clone()).await?;
+    let servers = wiring::servers(config, &db).await?;
+    let engine = wiring::start_engine(config, db.clone(), &llm, &servers).await?;
+    let state = wiring::app_state(config, db.clone(), engine.clone(), llm.clone(), servers).await?;
     wiring::bootstrap_admin(config, &state.identity).await?;
+    let collector = wiring::collector(config, db, state.servers.clone())?;
     let app = slipway_http::router(state);
     match Server::bind(&config.bind, app, Duration::from_secs(config.shutdown_grace)).await {
-        Ok(server) => Ok(server.with_engine(engine, llm)),
+        Ok(server) => {
+            let stop = CancellationToken::new();
+            let handle = collector.spawn(stop.clone());
+            Ok(server.with_engine(engine, llm).with_collector(stop, handle))
+        }
         Err(e) => {
             engine.shutdown(Duration::ZERO).await;
             Err(e)

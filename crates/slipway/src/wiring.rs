@@ -16,8 +16,12 @@ use slipway_http::middleware::HttpStats;
 use slipway_http::{AppParts, AppState, HttpSettings, Limits, NodeInfo};
 use slipway_identity::{Identity, Mailer, RateLimiter};
 use slipway_llm::{Llm, LlmSettings};
+use slipway_ops::monitoring::SendMail;
 use slipway_ops::ssh::{SshPool, SshSettings};
-use slipway_ops::{DeploySettings, Deployments, HostSampler, Servers, Tasks};
+use slipway_ops::{
+    Collector, DeploySettings, Deployments, HostSampler, MonitorSettings, Monitoring, Notifier, RemoteCommands,
+    Servers, Tasks,
+};
 use slipway_outbound::OutboundPolicy;
 use slipway_store::{Db, PoolSettings, Sealer};
 
@@ -92,31 +96,35 @@ pub async fn pipeline_settings(config: &Config, db: &Db) -> anyhow::Result<Pipel
     Ok(PipelineSettings { max_artifact_bytes: config.files.max_upload_bytes, types, ..settings })
 }
 
-/// qoder's servers: credentials sealed with the installation's key, addresses policed by `outbound_allow`, SSH
-/// connections (and their files) under `<ssh_root>/ssh`.
-pub async fn servers(config: &Config, db: &Db, ssh_root: &std::path::Path) -> anyhow::Result<Servers> {
-    let pool = SshPool::new(ssh_root, SshSettings::default());
-    Ok(Servers::new(db.clone(), sealer(config, db).await?, outbound_policy(config)?, pool))
+/// The servers service: addresses policed by `outbound_allow`, credentials sealed with the installation's key,
+/// and this node's one pool of SSH connections, shared by the routes and the jobs that reach servers (remote
+/// commands, deployments, monitoring): one ControlMaster per server.
+pub async fn servers(config: &Config, db: &Db) -> anyhow::Result<Servers> {
+    Ok(Servers::new(
+        db.clone(),
+        sealer(config, db).await?,
+        outbound_policy(config)?,
+        SshPool::new(&config.data_dir, SshSettings::default()),
+    ))
 }
 
-/// What deployments run with. Their jobs hold SSH connections of their own, under `<data_dir>/deploy/ssh`
-/// (the HTTP side's are under `<data_dir>/ssh`: two pools never share a control socket), repositories are
-/// policed by `outbound_allow`, and pipeline runs' artifacts are read from the configured file store.
-pub async fn deploy_settings(config: &Config, db: &Db) -> anyhow::Result<DeploySettings> {
-    let servers = servers(config, db, &config.data_dir.join("deploy")).await?;
+/// What deployments run with: the node's `servers`, repositories policed by `outbound_allow`, and pipeline
+/// runs' artifacts read from the configured file store.
+pub fn deploy_settings(config: &Config, db: &Db, servers: &Servers) -> anyhow::Result<DeploySettings> {
     let blobs = BlobStore::from_config(config).context("cannot open the file store")?;
-    Ok(DeploySettings { db: db.clone(), servers, policy: outbound_policy(config)?, blobs })
+    Ok(DeploySettings { db: db.clone(), servers: servers.clone(), policy: outbound_policy(config)?, blobs })
 }
 
-/// Starts this node's job engine (workers, scheduler, maintenance) with every executor Slipway has.
-pub async fn start_engine(config: &Config, db: Db, llm: &Llm) -> anyhow::Result<Engine> {
+/// Starts this node's job engine (workers, scheduler, maintenance) with every executor Slipway has; commands
+/// with a server as their target and deployments run through `servers`.
+pub async fn start_engine(config: &Config, db: Db, llm: &Llm, servers: &Servers) -> anyhow::Result<Engine> {
     let runtime = slipway_agents::Runtime { llm: llm.clone(), db: db.clone() };
     let files = project_files(config, &db)?;
     let jenkins = JenkinsBuildExecutor::new(db.clone(), sealer(config, &db).await?, outbound_policy(config)?);
     let pipelines = pipeline_settings(config, &db).await?;
-    let deployments = deploy_settings(config, &db).await?;
-    let builder =
-        Engine::builder(db, EngineSettings::from_config(config)).executor(CommandExecutor::new()).executor(jenkins);
+    let deployments = deploy_settings(config, &db, servers)?;
+    let command = CommandExecutor::new().with_remote(Arc::new(RemoteCommands::new(servers.clone())));
+    let builder = Engine::builder(db, EngineSettings::from_config(config)).executor(command).executor(jenkins);
     let builder = slipway_factory::register(slipway_agents::register(builder, &runtime), &runtime, &files);
     let builder = slipway_delivery::register(builder, &pipelines);
     let builder = slipway_ops::deployments::register(builder, &deployments);
@@ -136,9 +144,15 @@ pub fn git(config: &Config, db: &Db, engine: &Engine) -> anyhow::Result<slipway_
     Ok(slipway_delivery::Git::new(repositories))
 }
 
-/// Builds the application state on an open, migrated database, this node's engine (which joins the probes) and
-/// the LLM service its agents use.
-pub async fn app_state(config: &Config, db: Db, engine: Engine, llm: Llm) -> anyhow::Result<AppState> {
+/// Builds the application state on an open, migrated database, this node's engine (which joins the probes),
+/// the LLM service its agents use and the servers service its jobs reach servers through.
+pub async fn app_state(
+    config: &Config,
+    db: Db,
+    engine: Engine,
+    llm: Llm,
+    servers: Servers,
+) -> anyhow::Result<AppState> {
     let candidate = uuid::Uuid::new_v4().simple().to_string();
     let instance_id = db.instance_id(&candidate).await.context("cannot read the instance id")?;
     let node = NodeInfo {
@@ -152,15 +166,15 @@ pub async fn app_state(config: &Config, db: Db, engine: Engine, llm: Llm) -> any
     let mut probes: Vec<Arc<dyn Probe>> = vec![Arc::new(db.clone()), Arc::new(engine.clone())];
     probes.extend(limiter.probe());
     let jenkins = Jenkins::new(db.clone(), sealer(config, &db).await?, outbound_policy(config)?, engine.clone());
-    let servers = servers(config, &db, &config.data_dir).await?;
-    let deploy = DeploySettings { servers: servers.clone(), ..deploy_settings(config, &db).await? };
+    let deploy = deploy_settings(config, &db, &servers)?;
     Ok(AppState::new(AppParts {
         node,
         probes,
         http: http_settings(config),
         identity,
-        tasks: Tasks::new(engine.clone()),
+        tasks: Tasks::new(engine.clone()).with_servers(servers.clone()),
         deployments: Deployments::new(engine.clone(), deploy),
+        monitoring: Monitoring::new(db.clone(), servers.clone(), outbound_policy(config)?),
         servers,
         agents: Agents::new(engine.clone(), llm.clone(), db.clone()),
         factory: Factory::new(engine.clone(), llm.clone(), db.clone(), project_files(config, &db)?),
@@ -174,6 +188,24 @@ pub async fn app_state(config: &Config, db: Db, engine: Engine, llm: Llm) -> any
         limits: Limits { limiter, rates: config.rate_limits.clone() },
         trusted_proxies: config.trusted_proxies.clone(),
     }))
+}
+
+/// This node's monitoring collector: every `monitor_interval` seconds it collects the servers it holds the lease
+/// of through `servers` (the application's SSH connections), the Slipway host among them; alerts notify by
+/// webhook (policed by `outbound_allow`) and by mail through the configured mailer.
+pub fn collector(config: &Config, db: Db, servers: Servers) -> anyhow::Result<Collector> {
+    let mailer = Mailer::from_config(&config.mail, &config.data_dir)?;
+    let mail: SendMail = Arc::new(move |to, subject, body| {
+        let mailer = mailer.clone();
+        Box::pin(async move { mailer.send(&to, &subject, &body).await })
+    });
+    let notifier = Notifier::new(outbound_policy(config)?).with_mail(mail);
+    let settings = MonitorSettings {
+        node: format!("node-{}", uuid::Uuid::new_v4().simple()),
+        interval: Duration::from_secs(config.monitor_interval.max(1)),
+        ..MonitorSettings::default()
+    };
+    Ok(Collector::new(db, servers, notifier, settings))
 }
 
 /// Creates the first administrator when there is none, printing a generated password once.

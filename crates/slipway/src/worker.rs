@@ -10,7 +10,8 @@ use crate::{server, wiring};
 pub async fn run(config: &Config) -> anyhow::Result<()> {
     let db = wiring::open_database(config).await?;
     let llm = wiring::llm(config, &db).await?;
-    let engine = wiring::start_engine(config, db.clone(), &llm).await?;
+    let servers = wiring::servers(config, &db).await?;
+    let engine = wiring::start_engine(config, db.clone(), &llm, &servers).await?;
     server::shutdown_signal().await;
     tracing::info!(grace_secs = config.shutdown_grace, "shutting down: no new jobs");
     engine.shutdown(Duration::from_secs(config.shutdown_grace)).await;

@@ -85,8 +85,9 @@ async fn works_means_served_and_served_means_not_missing() {
     let config = slipway_core::Config { data_dir: dir.path().to_path_buf(), ..Default::default() };
     let db = slipway::wiring::open_database(&config).await.unwrap();
     let llm = slipway::wiring::llm(&config, &db).await.unwrap();
-    let engine = slipway::wiring::start_engine(&config, db.clone(), &llm).await.unwrap();
-    let app = slipway_http::router(slipway::wiring::app_state(&config, db, engine, llm).await.unwrap());
+    let servers = slipway::wiring::servers(&config, &db).await.unwrap();
+    let engine = slipway::wiring::start_engine(&config, db.clone(), &llm, &servers).await.unwrap();
+    let app = slipway_http::router(slipway::wiring::app_state(&config, db, engine, llm, servers).await.unwrap());
     for row in rows() {
         let resp = app.clone().oneshot(probe_request(&row.method, &row.path)).await.unwrap();
         let code = resp.extensions().get::<RenderedError>().map(|e| e.code);

@@ -1,7 +1,7 @@
 //! `slipway-bench engine`: each scenario on each backend, on a fresh database, with the engine in this process.
 
 mod chain;
-mod database;
+pub(crate) mod database;
 mod executors;
 mod fanout;
 mod latency;

@@ -67,7 +67,8 @@ pub async fn run(db: &Db, args: &EngineArgs) -> anyhow::Result<EngineRow> {
         rate_limits: RateLimitConfig { enabled: false, ..RateLimitConfig::default() },
         ..Config::default()
     };
-    let state = slipway::wiring::app_state(&config, db.clone(), engine.clone(), llm).await?;
+    let servers = slipway::wiring::servers(&config, db).await?;
+    let state = slipway::wiring::app_state(&config, db.clone(), engine.clone(), llm, servers).await?;
     let owner = Registration {
         username: "bench-owner".into(),
         email: "bench-owner@example.com".into(),

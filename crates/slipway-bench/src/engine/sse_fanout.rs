@@ -35,7 +35,8 @@ pub async fn run(db: &Db, args: &EngineArgs) -> anyhow::Result<EngineRow> {
         ..Config::default()
     };
     let llm = slipway::wiring::llm(&config, db).await?;
-    let state = slipway::wiring::app_state(&config, db.clone(), engine.clone(), llm).await?;
+    let servers = slipway::wiring::servers(&config, db).await?;
+    let state = slipway::wiring::app_state(&config, db.clone(), engine.clone(), llm, servers).await?;
     let admin = Registration {
         username: "bench-admin".into(),
         email: "bench-admin@example.com".into(),

@@ -39,6 +39,7 @@ pub const KEYS: &[Key] = &[
     scalar("body_limit", "SLIPWAY_BODY_LIMIT"),
     scalar("request_timeout", "SLIPWAY_REQUEST_TIMEOUT"),
     scalar("shutdown_grace", "SLIPWAY_SHUTDOWN_GRACE"),
+    scalar("monitor_interval", "SLIPWAY_MONITOR_INTERVAL"),
     scalar("db_max_connections", "SLIPWAY_DB_MAX_CONNECTIONS"),
     scalar("workers", "SLIPWAY_WORKERS"),
     scalar("event_retention_days", "SLIPWAY_EVENT_RETENTION_DAYS"),

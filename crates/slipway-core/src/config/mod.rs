@@ -213,6 +213,8 @@ pub struct Config {
     pub request_timeout: u64,
     /// Seconds in-flight requests get to finish after a shutdown signal.
     pub shutdown_grace: u64,
+    /// Seconds between two collections of a monitored server.
+    pub monitor_interval: u64,
     /// Largest number of database connections per node.
     pub db_max_connections: u32,
     /// Jobs this node runs at once (worker slots); 0 runs none.
@@ -257,6 +259,7 @@ impl Default for Config {
             body_limit: 10 * 1024 * 1024,
             request_timeout: 30,
             shutdown_grace: 10,
+            monitor_interval: 15,
             db_max_connections: 16,
             workers: 8,
             event_retention_days: 30,
@@ -347,6 +350,7 @@ impl Config {
             "body_limit" => self.body_limit = parse_num(key, v, 1024u64)?,
             "request_timeout" => self.request_timeout = parse_secs(key, v, 1)?,
             "shutdown_grace" => self.shutdown_grace = parse_secs(key, v, 0)?,
+            "monitor_interval" => self.monitor_interval = parse_secs(key, v, 1)?,
             "db_max_connections" => self.db_max_connections = parse_num(key, v, 1u32)?,
             "workers" => {
                 self.workers = parse_num(key, v, 0usize)?;
@@ -458,6 +462,7 @@ impl Config {
             "body_limit" => Some(Integer(i64::try_from(self.body_limit).unwrap_or(i64::MAX))),
             "request_timeout" => secs(self.request_timeout),
             "shutdown_grace" => secs(self.shutdown_grace),
+            "monitor_interval" => secs(self.monitor_interval),
             "db_max_connections" => Some(Integer(i64::from(self.db_max_connections))),
             "workers" => Some(Integer(i64::try_from(self.workers).unwrap_or(i64::MAX))),
             "event_retention_days" => Some(Integer(i64::try_from(self.event_retention_days).unwrap_or(i64::MAX))),

@@ -16,5 +16,5 @@ pub use form::{JsonOrForm, OptionalBody};
 pub use json::{ApiJson, MaybeJson, parse_json};
 pub use multipart::{MultipartForm, TEXT_FIELD_LIMIT};
 pub use nul::{NUL_KIND, pairs_value, refuse_nul};
-pub use query::{ApiQuery, PathId, PathIds, id_or_not_found};
+pub use query::{ApiQuery, PathId, PathIdOrZero, PathIds, id_or_not_found};
 pub use urlencoded::parse_urlencoded;

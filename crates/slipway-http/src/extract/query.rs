@@ -69,6 +69,33 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
     }
 }
 
+/// The first path parameter as a 64-bit id that may also be 0 (qoder's monitoring names the Slipway host 0);
+/// anything else is a validation error located at the parameter, as with [`PathId`].
+#[derive(Debug, Clone, Copy)]
+pub struct PathIdOrZero(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathIdOrZero {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let params = RawPathParams::from_request_parts(parts, state).await.map_err(|e| {
+            Error::Validation(vec![FieldError {
+                loc: vec!["path".into()],
+                msg: e.body_text(),
+                kind: "value_error".into(),
+            }])
+        })?;
+        let (name, value) = params
+            .iter()
+            .next()
+            .ok_or_else(|| Error::Internal("PathIdOrZero on a route without a path parameter".into()))?;
+        if value == "0" {
+            return Ok(Self(0));
+        }
+        Ok(Self(positive_id(name, value)?))
+    }
+}
+
 /// Every path parameter as a positive 64-bit id, in route order (`/api/files/{file_id}/versions/{version}`);
 /// a bad one is a validation error located at it, as with [`PathId`].
 #[derive(Debug, Clone, Copy)]

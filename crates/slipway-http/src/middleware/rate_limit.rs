@@ -1,7 +1,8 @@
 //! Rate limits by route: logins and registrations per client address, Perfect21 routes per caller, ResoftAI
-//! routes per caller's tier. Every response of a limited route carries `X-RateLimit-Limit`, `-Remaining` and
-//! `-Reset` (epoch seconds, as ResoftAI documents it) — successes, errors, timeouts and panics alike, since the
-//! error layer puts them on whatever leaves; a refusal is a 429 in the route's shape with `Retry-After`.
+//! routes per caller's tier (their organizations' best, read through a short per-user cache). Every response
+//! of a limited route carries `X-RateLimit-Limit`, `-Remaining` and `-Reset` (epoch seconds, as ResoftAI
+//! documents it) — successes, errors, timeouts and panics alike, since the error layer puts them on whatever
+//! leaves; a refusal is a 429 in the route's shape with `Retry-After`.
 
 use std::net::SocketAddr;
 
@@ -12,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use slipway_core::config::{Rate, RateLimitConfig};
 use slipway_core::{Error, Role};
 use slipway_identity::Decision;
+use slipway_identity::organizations::Tier;
 
 use super::errors::LimitHeaders;
 use crate::error::ApiError;
@@ -24,6 +26,19 @@ const REGISTER_PATHS: &[&str] = &["/api/auth/register", "/api/v1/auth/register",
 /// Health checks and documentation are never limited (load balancers poll them), nor is Socket.IO's transport
 /// (long-polling is many small requests; its connections are authenticated once).
 const EXEMPT_PREFIXES: &[&str] = &["/health", "/status", "/api/auth/health", "/docs", "/openapi.json", "/socket.io"];
+
+/// The bucket of ResoftAI's routes, limited by the caller's tier.
+const RESOFTAI: &str = "resoftai";
+
+/// ResoftAI's limit for a caller: administrators get enterprise limits, anyone else their organizations' best
+/// tier (free, professional = paid, enterprise), free when in none.
+fn resoftai_rate(rates: &RateLimitConfig, role: Option<Role>, tier: Option<Tier>) -> Rate {
+    match (role, tier) {
+        (Some(Role::Admin), _) | (_, Some(Tier::Enterprise)) => rates.resoftai_enterprise,
+        (_, Some(Tier::Professional)) => rates.resoftai_paid,
+        _ => rates.resoftai_free,
+    }
+}
 
 /// Which counter a request goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,9 +67,7 @@ fn policy_for(method: &Method, path: &str, rates: &RateLimitConfig, role: Option
             Some(Policy { bucket: "perfect21", rate: rates.perfect21, per_caller: true })
         }
         Shape::One(Surface::Resoft) => {
-            // Tiers come from organizations; until a caller has one, administrators get enterprise limits.
-            let rate = if role == Some(Role::Admin) { rates.resoftai_enterprise } else { rates.resoftai_free };
-            Some(Policy { bucket: "resoftai", rate, per_caller: true })
+            Some(Policy { bucket: RESOFTAI, rate: resoftai_rate(rates, role, None), per_caller: true })
         }
         _ => None,
     }
@@ -81,10 +94,20 @@ pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next)
     }
     // The caller's id and role come from the token's signature alone: no database trip to count a request.
     let claims = crate::extract::bearer_token_of(req.headers()).and_then(|t| state.identity.keys().verify(t).ok());
-    let Some(policy) = policy_for(req.method(), req.uri().path(), &limits.rates, claims.as_ref().map(|c| c.role))
-    else {
+    let role = claims.as_ref().map(|c| c.role);
+    let Some(mut policy) = policy_for(req.method(), req.uri().path(), &limits.rates, role) else {
         return next.run(req).await;
     };
+    if policy.bucket == RESOFTAI && role.is_some_and(|r| r != Role::Admin) {
+        // The tier is cached per user for a short while, so this is rarely a database trip.
+        let user = claims.as_ref().and_then(|c| c.sub.parse::<i64>().ok());
+        if let Some(user) = user {
+            match state.identity.organizations().tier_of(user).await {
+                Ok(tier) => policy.rate = resoftai_rate(&limits.rates, role, tier),
+                Err(e) => tracing::warn!(error = %e, "cannot read the caller's tier; free limits apply"),
+            }
+        }
+    }
     let key = match claims.filter(|_| policy.per_caller) {
         Some(c) => format!("user:{}", c.sub),
         None => {
@@ -136,5 +159,10 @@ mod tests {
             r.resoftai_enterprise
         );
         assert_eq!(policy_for(&Method::GET, "/api/projects", &r, None).unwrap().rate, r.resoftai_free);
+        let user = Some(Role::User);
+        assert_eq!(resoftai_rate(&r, user, Some(Tier::Professional)), r.resoftai_paid);
+        assert_eq!(resoftai_rate(&r, user, Some(Tier::Enterprise)), r.resoftai_enterprise);
+        assert_eq!(resoftai_rate(&r, user, Some(Tier::Free)), r.resoftai_free);
+        assert_eq!(resoftai_rate(&r, Some(Role::Admin), Some(Tier::Free)), r.resoftai_enterprise);
     }
 }

@@ -126,7 +126,15 @@ pub async fn state_with(db: Db, setup: Setup) -> (AppState, tempfile::TempDir) {
             first: std::time::Duration::from_millis(5),
             max: std::time::Duration::from_millis(40),
         });
-    let mut builder = Engine::builder(db.clone(), settings).executor(CommandExecutor::new()).executor(jenkins_executor);
+    // As in the binary's wiring: one servers service (one SSH pool) for the routes, remote commands and deployments.
+    let servers = slipway_ops::Servers::new(
+        db.clone(),
+        sealer.clone(),
+        setup.outbound.clone(),
+        slipway_ops::ssh::SshPool::new(dir.path(), slipway_ops::ssh::SshSettings::default()),
+    );
+    let command = CommandExecutor::new().with_remote(Arc::new(slipway_ops::RemoteCommands::new(servers.clone())));
+    let mut builder = Engine::builder(db.clone(), settings).executor(command).executor(jenkins_executor);
     if let Some(sandbox) = setup.sandbox {
         builder = builder.sandbox(sandbox);
     }
@@ -148,22 +156,10 @@ pub async fn state_with(db: Db, setup: Setup) -> (AppState, tempfile::TempDir) {
     let types = pipeline_settings.types.clone().with(Arc::new(jenkins_step)).expect("step types");
     let pipeline_settings = slipway_delivery::PipelineSettings { types, ..pipeline_settings };
     let builder = slipway_delivery::register(builder, &pipeline_settings);
-    let servers = slipway_ops::Servers::new(
-        db.clone(),
-        sealer.clone(),
-        setup.outbound.clone(),
-        slipway_ops::ssh::SshPool::new(dir.path(), slipway_ops::ssh::SshSettings::default()),
-    );
-    // As `wiring::deploy_settings` does: the deployment jobs' connections are a pool of their own.
-    let deploy_servers = slipway_ops::Servers::new(
-        db.clone(),
-        sealer.clone(),
-        setup.outbound.clone(),
-        slipway_ops::ssh::SshPool::new(&dir.path().join("deploy"), slipway_ops::ssh::SshSettings::default()),
-    );
+    // As `wiring::deploy_settings` does: deployments reach servers through the same servers service.
     let deploy = slipway_ops::DeploySettings {
         db: db.clone(),
-        servers: deploy_servers,
+        servers: servers.clone(),
         policy: setup.outbound.clone(),
         blobs: pipeline_settings.blobs.clone(),
     };
@@ -183,12 +179,10 @@ pub async fn state_with(db: Db, setup: Setup) -> (AppState, tempfile::TempDir) {
             .collect(),
         http: setup.http,
         identity,
-        tasks: Tasks::new(engine.clone()),
-        deployments: slipway_ops::Deployments::new(
-            engine.clone(),
-            slipway_ops::DeploySettings { servers: servers.clone(), ..deploy },
-        ),
-        servers,
+        tasks: Tasks::new(engine.clone()).with_servers(servers.clone()),
+        deployments: slipway_ops::Deployments::new(engine.clone(), deploy),
+        servers: servers.clone(),
+        monitoring: slipway_ops::Monitoring::new(db.clone(), servers, setup.outbound.clone()),
         agents: slipway_agents::Agents::new(engine.clone(), llm.clone(), db.clone()),
         factory: slipway_factory::Factory::new(engine.clone(), llm.clone(), db.clone(), files),
         git: slipway_delivery::Git::new(slipway_delivery::GitRepositories::new(

@@ -24,6 +24,7 @@ pub use register::Registration;
 use crate::context::RequestMeta;
 use crate::hashing::Hasher;
 use crate::mail::Mailer;
+use crate::organizations::Organizations;
 use crate::secret::signing_secret;
 use crate::tokens::TokenKeys;
 use crate::user::User;
@@ -38,6 +39,7 @@ struct Inner {
     hasher: Hasher,
     keys: TokenKeys,
     mailer: Mailer,
+    organizations: Organizations,
 }
 
 impl Identity {
@@ -46,7 +48,8 @@ impl Identity {
         let secret = signing_secret(cfg.jwt_secret.as_deref(), data_dir, &db).await?;
         let keys = TokenKeys::new(&secret, cfg.access_token_ttl);
         let hasher = Hasher::new(crate::hashing::default_concurrency());
-        Ok(Self(Arc::new(Inner { db, cfg, hasher, keys, mailer })))
+        let organizations = Organizations::new(db.clone());
+        Ok(Self(Arc::new(Inner { db, cfg, hasher, keys, mailer, organizations })))
     }
 
     /// The settings in force.
@@ -57,6 +60,11 @@ impl Identity {
     /// The token keys (the HTTP layer reads the user id of a token to key rate limits without a database trip).
     pub fn keys(&self) -> &TokenKeys {
         &self.0.keys
+    }
+
+    /// Organizations, teams and quotas (sharing this service's database and its cache of users' tiers).
+    pub fn organizations(&self) -> &Organizations {
+        &self.0.organizations
     }
 
     pub(crate) fn db(&self) -> &Db {

@@ -37,7 +37,39 @@ impl Servers {
     /// The SSH target for `server`, as `caller` may reach it: the address resolved and checked (internal
     /// addresses only for administrators, or when an administrator saved the address).
     pub(super) async fn target(&self, caller: &Principal, s: &ServerRecord) -> Result<SshTarget, SshError> {
-        let trusted = caller.is_admin() || s.address_by_admin;
+        self.target_trusted(s, caller.is_admin() || s.address_by_admin).await
+    }
+
+    /// Server `id`'s SSH target for Slipway's own work (monitoring), its host key pinned: internal addresses
+    /// only when an administrator saved the address, a changed host key refused as for everyone. The error
+    /// text names the step that failed.
+    pub(crate) async fn system_target(&self, id: i64) -> Result<SshTarget, String> {
+        let s = self.db.server(id).await.map_err(|e| e.to_string())?.ok_or_else(|| format!("server {id} is gone"))?;
+        if s.status == "host_key_changed" && s.pending_host_key.is_some() {
+            return Err(format!(
+                "host_key step: server {:?} offered another host key; an administrator must accept it",
+                s.name
+            ));
+        }
+        let target = self.target_trusted(&s, s.address_by_admin).await.map_err(|e| e.to_string())?;
+        match self.pinned(target).await {
+            Ok(t) => Ok(t),
+            Err(Failure::Ssh(e)) => Err(e.to_string()),
+            Err(Failure::Other(e)) => Err(e.to_string()),
+        }
+    }
+
+    /// After Slipway's own work on a server failed: a refused host key is recorded as offered, for an
+    /// administrator to accept.
+    pub(crate) async fn system_failed(&self, target: &SshTarget, e: &SshError) {
+        if e.step == Step::HostKey
+            && let Err(err) = self.record_offered_key(target, e).await
+        {
+            tracing::warn!(server = target.server_id, error = %err, "cannot record the offered host key");
+        }
+    }
+
+    async fn target_trusted(&self, s: &ServerRecord, trusted: bool) -> Result<SshTarget, SshError> {
         let port = u16::try_from(s.port).unwrap_or(22);
         let lookup = |e: HostLookupError| match e {
             HostLookupError::Dns(m) => SshError::new(Step::Dns, m),

@@ -10,6 +10,7 @@
 
 mod connect;
 pub(crate) mod input;
+mod targets;
 mod view;
 
 use std::time::Instant;
@@ -309,12 +310,14 @@ impl Servers {
         }
     }
 
-    /// Deletes a server; its connection closes once its running commands have ended.
+    /// Deletes a server, and its monitoring (samples, roll-ups, alerts); its connection closes once its running
+    /// commands have ended.
     pub async fn delete(&self, caller: &Principal, id: i64) -> Result<(), Error> {
         self.require_operator(caller).await?;
         if !self.db.delete_server(id).await? {
             return Err(not_found(id));
         }
+        self.db.remove_monitored_server(id).await?;
         self.pool.forget(id);
         Ok(())
     }

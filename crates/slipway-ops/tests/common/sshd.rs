@@ -186,6 +186,16 @@ impl Sshd {
         self.spawn();
     }
 
+    /// Stops sshd and drops its connections (the server becomes unreachable) until [`Self::start_again`].
+    pub fn stop_listening(&mut self) {
+        self.stop();
+    }
+
+    /// Starts sshd again on the same port with the same keys.
+    pub fn start_again(&mut self) {
+        self.spawn();
+    }
+
     fn stop(&mut self) {
         self.drop_connections();
         if let Some(mut c) = self.child.take() {

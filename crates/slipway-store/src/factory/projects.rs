@@ -221,6 +221,42 @@ impl Db {
             .await)?)
     }
 
+    /// Creates a project counted against the quota row `quota_id` (none: uncounted), in one transaction: the
+    /// row's `used` goes up only while below its limit; `None` (nothing written) when the quota is used up.
+    pub async fn insert_project_reserving(
+        &self,
+        p: &NewProject,
+        quota_id: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>, StoreError> {
+        let reserve = "UPDATE quotas SET used = used + 1, updated_at = $2 WHERE id = $1 AND used < quota_limit";
+        let insert = "INSERT INTO projects (user_id, name, description, requirements, config, created_at, \
+                      updated_at, quota_id) VALUES ($1, $2, $3, $4, $5, $6, $6, $7) RETURNING id";
+        let begin = self.write_begin();
+        Ok(on_pool!(self, |pool| async {
+            let mut tx = pool.begin_with(begin).await?;
+            if let Some(q) = quota_id {
+                let reserved = sqlx::query(reserve).bind(q).bind(now).execute(&mut *tx).await?.rows_affected();
+                if reserved != 1 {
+                    return Ok::<_, sqlx::Error>(None);
+                }
+            }
+            let id: i64 = sqlx::query_scalar(insert)
+                .bind(p.user_id)
+                .bind(&p.name)
+                .bind(&p.description)
+                .bind(&p.requirements)
+                .bind(&p.config)
+                .bind(now)
+                .bind(quota_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(Some(id))
+        }
+        .await)?)
+    }
+
     /// One project with its latest run's state.
     pub async fn project(&self, id: i64) -> Result<Option<ProjectRecord>, StoreError> {
         let sql = concat!(select!(), " WHERE p.id = $1");
@@ -267,17 +303,21 @@ impl Db {
     }
 
     /// Deletes a project with its runs' jobs (their events, activities and gate checks go with them) and its
-    /// file rows; answers the SHA-256 digests its versions used, for the caller to release from the file store.
+    /// file rows, releasing the quota it was counted against; answers the SHA-256 digests its versions used, for
+    /// the caller to release from the file store.
     pub async fn delete_project(&self, id: i64) -> Result<Vec<String>, StoreError> {
         let shas = "SELECT DISTINCT v.sha256 FROM file_versions v JOIN project_files f ON f.id = v.file_id \
                     WHERE f.project_id = $1";
         let clear = "UPDATE projects SET run_job_id = NULL WHERE id = $1";
         let jobs = "DELETE FROM jobs WHERE id IN (SELECT job_id FROM project_runs WHERE project_id = $1)";
+        let release = "UPDATE quotas SET used = used - 1 WHERE used > 0 \
+                       AND id = (SELECT quota_id FROM projects WHERE id = $1)";
         let project = "DELETE FROM projects WHERE id = $1";
         let begin = self.write_begin();
         Ok(on_pool!(self, |pool| {
             let mut tx = pool.begin_with(begin).await?;
             let digests: Vec<String> = sqlx::query_scalar(shas).bind(id).fetch_all(&mut *tx).await?;
+            sqlx::query(release).bind(id).execute(&mut *tx).await?;
             sqlx::query(clear).bind(id).execute(&mut *tx).await?;
             sqlx::query(jobs).bind(id).execute(&mut *tx).await?;
             sqlx::query(project).bind(id).execute(&mut *tx).await?;

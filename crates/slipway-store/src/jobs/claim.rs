@@ -1,8 +1,8 @@
 //! Claiming queued jobs: one round trip takes up to N due jobs, leases them to one node and logs a `status`
-//! event (`running`) per job. PostgreSQL runs `slipway_claim_jobs` (migration 0003), which skips rows other
-//! nodes are claiming (`FOR UPDATE SKIP LOCKED`) and notifies other nodes' subscribers; SQLite has one writer
-//! at a time, so its plain `UPDATE … WHERE id IN (SELECT … LIMIT n)` is atomic, and its events follow in the
-//! same transaction.
+//! event (`running`) per job. PostgreSQL runs `slipway_claim_jobs` (migrations 0003 and 0013), which skips rows
+//! other nodes are claiming (`FOR NO KEY UPDATE SKIP LOCKED`, which a referencing row's foreign-key check does
+//! not block) and notifies other nodes' subscribers; SQLite has one writer at a time, so its plain
+//! `UPDATE … WHERE id IN (SELECT … LIMIT n)` is atomic, and its events follow in the same transaction.
 
 use chrono::{DateTime, Utc};
 use serde_json::json;

@@ -169,6 +169,12 @@ const FILTERED: &str = "WHERE ($1 IS NULL OR x.status = $1) AND ($2 IS NULL OR E
      (SELECT 1 FROM deployment_targets t WHERE t.deployment_id = x.id AND t.server_id = $2))";
 
 impl Db {
+    /// How many deployments (and rollbacks) were created since `since`.
+    pub async fn deployments_since(&self, since: DateTime<Utc>) -> Result<i64, StoreError> {
+        let sql = "SELECT COUNT(*) FROM deployments WHERE created_at >= $1";
+        Ok(on_pool!(self, |p| sqlx::query_scalar(sql).bind(since).fetch_one(p).await)?)
+    }
+
     /// Records a deployment, its servers (in order) and each server's planned steps (all `pending`), in one
     /// transaction.
     pub async fn insert_deployment(

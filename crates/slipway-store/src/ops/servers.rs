@@ -199,6 +199,13 @@ impl Db {
         Ok(self.with_tags(found.into_iter().collect()).await?.pop())
     }
 
+    /// The server named `name` (names are unique).
+    pub async fn server_by_name(&self, name: &str) -> Result<Option<ServerRecord>, StoreError> {
+        let sql = "SELECT * FROM servers WHERE name = $1";
+        let found: Option<ServerRecord> = on_pool!(self, |p| sqlx::query_as(sql).bind(name).fetch_optional(p).await)?;
+        Ok(self.with_tags(found.into_iter().collect()).await?.pop())
+    }
+
     /// A page of servers matching `filter`, by name, and how many match in all.
     pub async fn list_servers(
         &self,

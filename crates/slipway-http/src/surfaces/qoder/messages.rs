@@ -33,6 +33,14 @@ pub const SERVER_CREATED: Msg = Msg::new("server_created", "create server", "cre
 pub const DEPLOYMENTS_LIST: Msg = Msg::new("deployments_list", "deployments list", "deployments list");
 /// `POST /api/deployments` 200 (the document's text is English).
 pub const DEPLOYMENT_CREATED: Msg = Msg::new("deployment_created", "create deployment", "create deployment");
+/// `POST /api/monitor/servers` 200.
+pub const MONITOR_ADDED: Msg = Msg::new("monitor_added", "添加监控成功", "Server added to monitoring");
+/// `DELETE /api/monitor/servers/{id}` 200.
+pub const MONITOR_REMOVED: Msg = Msg::new("monitor_removed", "移除监控成功", "Server removed from monitoring");
+/// `POST /api/monitor/alert-rules` 200 (beyond the document).
+pub const ALERT_RULE_CREATED: Msg = Msg::new("alert_rule_created", "创建告警规则成功", "Alert rule created");
+/// `GET /api/monitor/servers/{id}/metrics` 404, `GET /api/monitor/stats` and `/dashboard` 500.
+pub const FETCH_FAILED: Msg = Msg::new("fetch_failed", "获取失败", "Could not fetch it");
 /// The general success text (the common envelope), for routes the document does not show.
 pub const SUCCESS: Msg = Msg::new("success", "操作成功", "Success");
 /// `POST /api/auth/login`, `POST /api/auth/refresh` 400.
@@ -85,6 +93,9 @@ pub const ALL: &[Msg] = &[
     SERVER_CREATED,
     DEPLOYMENTS_LIST,
     DEPLOYMENT_CREATED,
+    MONITOR_ADDED,
+    MONITOR_REMOVED,
+    FETCH_FAILED,
     SUCCESS,
     BAD_REQUEST,
     INVALID_CREDENTIALS,
@@ -100,6 +111,9 @@ pub const ALL: &[Msg] = &[
     BAD_PARAMS_OR_NO_USER,
     BAD_ID_OR_NO_USER,
 ];
+
+/// Texts Slipway adds where the document gives none (routes beyond it: alert rules), with their English.
+pub const ADDED: &[Msg] = &[ALERT_RULE_CREATED];
 
 /// The kinds of error the document tells apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,6 +172,14 @@ const ROUTE_ERRORS: &[(&str, &str, &[Kind], Msg)] = &[
     ("PUT", "/api/users/{id}", &[BadInput], BAD_PARAMS_OR_NO_USER),
     ("PUT", "/api/users/{id}", &[Missing], USER_NOT_FOUND),
     ("DELETE", "/api/users/{id}", &[BadInput, Missing], BAD_ID_OR_NO_USER),
+    ("POST", "/api/monitor/servers", &[BadInput], BAD_PARAMS),
+    ("DELETE", "/api/monitor/servers/{id}", &[BadInput], BAD_ID),
+    ("GET", "/api/monitor/servers/{id}/metrics", &[BadInput], BAD_ID),
+    ("GET", "/api/monitor/servers/{id}/metrics", &[Missing], FETCH_FAILED),
+    ("GET", "/api/monitor/servers/{id}/status", &[BadInput], BAD_ID),
+    ("GET", "/api/monitor/servers/{id}/status", &[Internal], FETCH_FAILED),
+    ("GET", "/api/monitor/stats", &[Internal], FETCH_FAILED),
+    ("GET", "/api/monitor/dashboard", &[Internal], FETCH_FAILED),
 ];
 
 /// The `message` for `err` on `method path`: the document's text for that route, else its general text for

@@ -1,9 +1,13 @@
 //! qoder (`003`): `:8080`, `{code, message, data}` with HTTP status = code: users, scheduled tasks, servers and
-//! deployments.
+//! deployments and their monitoring.
 
+mod alert_views;
 mod deployment_views;
 mod deployments;
 pub mod messages;
+mod monitor;
+mod monitor_alerts;
+mod monitor_views;
 mod server_views;
 mod servers;
 mod task_views;
@@ -35,4 +39,14 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(deployments::get))
         .routes(routes!(deployments::cancel))
         .routes(routes!(deployments::rollback))
+        .routes(routes!(monitor::add))
+        .routes(routes!(monitor::remove))
+        .routes(routes!(monitor::metrics))
+        .routes(routes!(monitor::status))
+        .routes(routes!(monitor::history))
+        .routes(routes!(monitor::stats))
+        .routes(routes!(monitor::dashboard))
+        .routes(routes!(monitor_alerts::list_rules, monitor_alerts::create_rule))
+        .routes(routes!(monitor_alerts::update_rule, monitor_alerts::delete_rule))
+        .routes(routes!(monitor_alerts::alerts))
 }

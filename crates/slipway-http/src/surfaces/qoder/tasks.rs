@@ -32,7 +32,7 @@ pub struct ListQuery {
 /// Lists scheduled tasks.
 #[utoipa::path(
     get, path = "/api/tasks", tag = "qoder", security(("bearer" = [])), params(ListQuery),
-    responses((status = 200, description = "A page of tasks", body = QoderReply<QoderPage<QoderTask>>), (status = 403, description = "Not an administrator"))
+    responses((status = 200, description = "A page of tasks", body = QoderReply<QoderPage<QoderTask>>), (status = 403, description = "Neither allowed to run commands here (administrators, or anyone where the sandbox is available) nor, for a server target, a granted server operator"))
 )]
 pub async fn list(
     State(state): State<AppState>,
@@ -60,7 +60,8 @@ pub struct CreateBody {
     pub timeout: Option<i64>,
     /// Whether it fires on its schedule (default true).
     pub enabled: Option<bool>,
-    /// Where it runs: `local` (the default; servers arrive later).
+    /// Where it runs: `local` (this host, the default), a server's name, `server:<id>`, or `tag:<tag>` (every
+    /// server with the tag, one after the other; administrators and granted server operators).
     pub target: Option<String>,
     /// IANA time zone of the cron expression (default UTC).
     pub timezone: Option<String>,
@@ -69,7 +70,7 @@ pub struct CreateBody {
 /// Creates a scheduled task.
 #[utoipa::path(
     post, path = "/api/tasks", tag = "qoder", security(("bearer" = [])), request_body = CreateBody,
-    responses((status = 200, description = "The created task", body = QoderReply<QoderTask>), (status = 400, description = "Invalid cron, empty command, bad timeout or target"), (status = 403, description = "Not an administrator"))
+    responses((status = 200, description = "The created task", body = QoderReply<QoderTask>), (status = 400, description = "Invalid cron, empty command, bad timeout or target"), (status = 403, description = "Neither allowed to run commands here (administrators, or anyone where the sandbox is available) nor, for a server target, a granted server operator"))
 )]
 pub async fn create(
     State(state): State<AppState>,
@@ -93,7 +94,7 @@ pub async fn create(
 /// One task.
 #[utoipa::path(
     get, path = "/api/tasks/{id}", tag = "qoder", security(("bearer" = [])), params(("id" = i64, Path, description = "Task id")),
-    responses((status = 200, description = "The task", body = QoderReply<QoderTask>), (status = 400, description = "Bad id"), (status = 404, description = "No such task"))
+    responses((status = 200, description = "The task", body = QoderReply<QoderTask>), (status = 400, description = "Bad id"), (status = 403, description = "Not allowed to manage tasks here, or not a server operator for its server target"), (status = 404, description = "No such task"))
 )]
 pub async fn get(
     State(state): State<AppState>,
@@ -118,7 +119,7 @@ pub struct UpdateBody {
     pub timeout: Option<i64>,
     /// Enable or disable.
     pub enabled: Option<bool>,
-    /// New target.
+    /// New target: `local`, a server's name, `server:<id>` or `tag:<tag>`.
     pub target: Option<String>,
     /// New time zone.
     pub timezone: Option<String>,
@@ -128,7 +129,7 @@ pub struct UpdateBody {
 #[utoipa::path(
     put, path = "/api/tasks/{id}", tag = "qoder", security(("bearer" = [])), params(("id" = i64, Path, description = "Task id")),
     request_body = UpdateBody,
-    responses((status = 200, description = "The changed task", body = QoderReply<QoderTask>), (status = 400, description = "Bad fields or id"), (status = 404, description = "No such task"))
+    responses((status = 200, description = "The changed task", body = QoderReply<QoderTask>), (status = 400, description = "Bad fields or id"), (status = 403, description = "Not allowed to manage tasks here, or not a server operator for its server target"), (status = 404, description = "No such task"))
 )]
 pub async fn update(
     State(state): State<AppState>,
@@ -153,7 +154,7 @@ pub async fn update(
 /// Deletes a task (its past runs stay).
 #[utoipa::path(
     delete, path = "/api/tasks/{id}", tag = "qoder", security(("bearer" = [])), params(("id" = i64, Path, description = "Task id")),
-    responses((status = 200, description = "Deleted", body = QoderDone), (status = 404, description = "No such task"))
+    responses((status = 200, description = "Deleted", body = QoderDone), (status = 403, description = "Not allowed to manage tasks here, or not a server operator for its server target"), (status = 404, description = "No such task"))
 )]
 pub async fn delete(
     State(state): State<AppState>,
@@ -168,7 +169,7 @@ pub async fn delete(
 /// Runs a task now, outside its timetable.
 #[utoipa::path(
     post, path = "/api/tasks/{id}/run", tag = "qoder", security(("bearer" = [])), params(("id" = i64, Path, description = "Task id")),
-    responses((status = 200, description = "The queued run", body = QoderReply<QoderTaskRun>), (status = 404, description = "No such task"))
+    responses((status = 200, description = "The queued run", body = QoderReply<QoderTaskRun>), (status = 403, description = "Not allowed to manage tasks here, or not a server operator for its server target"), (status = 404, description = "No such task"))
 )]
 pub async fn run(
     State(state): State<AppState>,
@@ -194,7 +195,7 @@ pub struct RunsQuery {
 #[utoipa::path(
     get, path = "/api/tasks/{id}/runs", tag = "qoder", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Task id"), RunsQuery),
-    responses((status = 200, description = "A page of the task's runs", body = QoderReply<QoderPage<QoderTaskRun>>), (status = 404, description = "No such task"))
+    responses((status = 200, description = "A page of the task's runs", body = QoderReply<QoderPage<QoderTaskRun>>), (status = 403, description = "Not allowed to manage tasks here, or not a server operator for its server target"), (status = 404, description = "No such task"))
 )]
 pub async fn runs(
     State(state): State<AppState>,

@@ -70,6 +70,16 @@ pub const NOT_RUNNING: Msg = Msg::new("not_running", "工作流未在运行", "T
 /// 400 `WORKFLOW_001` for resuming without a checkpoint.
 pub const NOTHING_TO_RESUME: Msg =
     Msg::new("nothing_to_resume", "没有可恢复的检查点", "There is no checkpoint to resume from");
+/// 409 for a slug another organization has.
+pub const SLUG_TAKEN: Msg = Msg::new("slug_taken", "组织标识已被使用", "The organization slug is already taken");
+/// 409 for a team name the organization already has.
+pub const TEAM_NAME_TAKEN: Msg =
+    Msg::new("team_name_taken", "团队名称已存在", "The organization has a team of this name");
+/// 409 for adding a member twice.
+pub const ALREADY_MEMBER: Msg =
+    Msg::new("already_member", "用户已是团队成员", "The user is already a member of the team");
+/// 409 for removing or demoting a team's last owner.
+pub const LAST_OWNER: Msg = Msg::new("last_owner", "团队至少需要保留一名所有者", "A team must keep at least one owner");
 
 /// ResoftAI's table.
 pub const ALL: &[Msg] = &[
@@ -100,7 +110,8 @@ pub const ALL: &[Msg] = &[
 
 /// Texts Slipway adds where the document gives none (why a workflow cannot do what was asked), with their
 /// English.
-pub const ADDED: &[Msg] = &[STOP_FIRST, NOT_RUNNING, NOTHING_TO_RESUME];
+pub const ADDED: &[Msg] =
+    &[STOP_FIRST, NOT_RUNNING, NOTHING_TO_RESUME, SLUG_TAKEN, TEAM_NAME_TAKEN, ALREADY_MEMBER, LAST_OWNER];
 
 /// The text `detail` carries for `err`, when the document gives one.
 pub fn for_error(err: &Error) -> Option<Msg> {
@@ -113,6 +124,7 @@ pub fn for_error(err: &Error) -> Option<Msg> {
         Error::Workflow(WorkflowProblem::NotRunning) => NOT_RUNNING,
         Error::Workflow(WorkflowProblem::NothingToResume) => NOTHING_TO_RESUME,
         Error::QuotaExceeded(_) => QUOTA_FULL,
+        Error::Conflict(m) => return conflict(m),
         Error::PayloadTooLarge { .. } => FILE_TOO_LARGE,
         Error::UnsupportedFileType(_) => FILE_TYPE,
         Error::InvalidCredentials => INVALID_CREDENTIALS,
@@ -127,6 +139,18 @@ pub fn for_error(err: &Error) -> Option<Msg> {
         Error::RateLimited { .. } => RATE_LIMITED,
         Error::Internal(_) => INTERNAL,
         Error::Unavailable(_) | Error::Timeout => UNAVAILABLE,
+        _ => return None,
+    })
+}
+
+/// The text of an organization's or a team's conflict.
+fn conflict(m: &str) -> Option<Msg> {
+    use slipway_identity::organizations as orgs;
+    Some(match m {
+        orgs::SLUG_TAKEN => SLUG_TAKEN,
+        orgs::TEAM_NAME_TAKEN => TEAM_NAME_TAKEN,
+        orgs::ALREADY_MEMBER => ALREADY_MEMBER,
+        orgs::LAST_OWNER => LAST_OWNER,
         _ => return None,
     })
 }

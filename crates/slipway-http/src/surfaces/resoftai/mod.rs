@@ -8,9 +8,15 @@ pub mod file_views;
 pub mod files;
 mod llm_configs;
 pub mod messages;
+mod organization_views;
+mod organizations;
 mod project_download;
 mod project_views;
 mod projects;
+mod quota_views;
+mod quotas;
+mod team_views;
+mod teams;
 mod template_views;
 mod templates;
 pub mod views;
@@ -43,4 +49,14 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(files::versions))
         .routes(routes!(files::restore))
         .routes(routes!(project_download::download))
+        .routes(routes!(organizations::create, organizations::list))
+        .routes(routes!(organizations::get, organizations::update))
+        .routes(routes!(organizations::teams))
+        .routes(routes!(teams::create))
+        .routes(routes!(teams::get))
+        .routes(routes!(teams::add_member))
+        .routes(routes!(teams::change_role))
+        .routes(routes!(teams::remove_member))
+        .routes(routes!(quotas::list))
+        .routes(routes!(quotas::update))
 }
