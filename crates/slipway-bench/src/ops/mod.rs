@@ -28,6 +28,13 @@ pub async fn run(args: OpsArgs, command: &str) -> anyhow::Result<()> {
     print_figures(command, &figures, args.json)
 }
 
+/// The remote user: `.ci/run`'s test user, whose login shell is `/bin/sh` (the harness's authorized keys let the
+/// tests' key in for any user), else the current one. Root's shell here is bash, which sshd has read `~/.bashrc`
+/// for every command (Debian builds it so), and this machine's runs `pyenv` there: that would be measured too.
+fn remote_user() -> String {
+    if sshd::password_user_exists() { sshd::PASSWORD_USER.to_owned() } else { sshd::current_user() }
+}
+
 /// The `p`th percentile of sorted durations, in milliseconds.
 fn percentile_ms(sorted: &[std::time::Duration], p: f64) -> f64 {
     if sorted.is_empty() {

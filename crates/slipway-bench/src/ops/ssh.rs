@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use slipway_ops::ssh::{Credential, ExecOptions, Outcome, SshPool, SshSettings, SshTarget};
 
-use super::sshd::{self, Sshd};
+use super::sshd::Sshd;
 use crate::factory::Figure;
 
 /// Commands in flight at once in the throughput figure.
@@ -28,7 +28,7 @@ pub async fn round_trips(samples: u32) -> anyhow::Result<Vec<Figure>> {
         server_id: 1,
         host: "127.0.0.1".into(),
         port: sshd.port,
-        username: sshd::current_user(),
+        username: super::remote_user(),
         credential: Credential::PrivateKey(sshd.user_key()),
         jump_host: None,
         host_key: Some(sshd.host_key()),
