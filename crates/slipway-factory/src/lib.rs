@@ -43,7 +43,7 @@ pub use slipway_store::factory::{
     FileRecord, FileVersionRecord, ProjectActivity, ProjectRecord, ProjectStatus, RunRecord,
 };
 pub use stages::Stage;
-pub use watch::{RunStarts, Watched};
+pub use watch::{RunStarts, Since, Watched};
 pub use window::Window;
 
 /// The factory's services for the surfaces.

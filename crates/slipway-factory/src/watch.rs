@@ -35,13 +35,24 @@ impl RunStarts {
 pub struct Watched {
     /// The project now.
     pub project: ProjectRecord,
-    /// Its latest run's events after the moment `project` was read (`None` before its first run).
+    /// Its latest run's events after the moment `project` was read, or all of them for a follower that was
+    /// there before the run started (`None` before its first run).
     pub events: Option<EventStream>,
 }
 
+/// Where a follower's view of the project's latest run starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Since {
+    /// From now: a follower joining the project sees its state, then what happens next.
+    Now,
+    /// From the run's first event: a follower that was watching before the run started misses none of it
+    /// (`workflow_started` included), however quickly the run began.
+    RunStart,
+}
+
 impl Factory {
-    /// The project as it is, and its latest run's events from now on (live until the run ends).
-    pub async fn watch_project(&self, principal: &Principal, id: i64) -> Result<Watched, Error> {
+    /// The project as it is, and its latest run's events from `since` on (live until the run ends).
+    pub async fn watch_project(&self, principal: &Principal, id: i64, since: Since) -> Result<Watched, Error> {
         loop {
             let project = self.project_for(principal, id).await?;
             let Some(job_id) = project.run_job_id else { return Ok(Watched { project, events: None }) };
@@ -50,7 +61,11 @@ impl Factory {
             // between sends us round again.
             let project = self.project_for(principal, id).await?;
             if project.run_job_id == Some(job_id) {
-                let events = self.engine.subscribe(principal, job_id, job.event_seq).await?;
+                let after = match since {
+                    Since::Now => job.event_seq,
+                    Since::RunStart => 0,
+                };
+                let events = self.engine.subscribe(principal, job_id, after).await?;
                 return Ok(Watched { project, events: Some(events) });
             }
         }

@@ -14,6 +14,7 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use slipway_core::Principal;
+use slipway_factory::Since;
 use socketioxide::SocketIo;
 use socketioxide::extract::{Data, SocketRef, State, TryData};
 use socketioxide::handler::ConnectHandler;
@@ -185,8 +186,9 @@ async fn unsubscribe_project(s: SocketRef, TryData(req): TryData<ProjectRef>) {
 /// Sends the project's state, then its runs' events, run after run, while the socket lasts.
 async fn follow_project(socket: SocketRef, app: AppState, principal: Principal, project_id: i64) {
     let mut starts = app.factory.run_starts().receiver();
+    let mut since = Since::Now;
     loop {
-        let watched = match app.factory.watch_project(&principal, project_id).await {
+        let watched = match app.factory.watch_project(&principal, project_id, since).await {
             Ok(w) => w,
             Err(e) => {
                 let _ = socket.emit("error", &json!({"project_id": project_id, "message": e.public_message()}));
@@ -211,7 +213,9 @@ async fn follow_project(socket: SocketRef, app: AppState, principal: Principal, 
                 }
             }
         }
-        // The run ended (or there was none): wait for the next one, announced here or seen on a look.
+        // The run ended (or there was none): wait for the next one, announced here or seen on a look, and show
+        // it from its first event.
+        since = Since::RunStart;
         loop {
             tokio::select! {
                 started = starts.recv() => match started {
