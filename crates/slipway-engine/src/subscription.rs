@@ -51,7 +51,7 @@ impl Subscription {
         Self {
             inner,
             job_id,
-            next: after.max(0) + 1,
+            next: after.max(0).saturating_add(1),
             rx,
             _topic: topic,
             ready: VecDeque::new(),
@@ -67,7 +67,7 @@ impl Subscription {
     async fn next(&mut self) -> Option<Result<Arc<EventRecord>, Error>> {
         loop {
             if let Some(e) = self.ready.pop_front() {
-                self.next = e.seq + 1;
+                self.next = e.seq.saturating_add(1);
                 if is_final(&e) {
                     self.done = true;
                     self.ready.clear();

@@ -49,6 +49,8 @@ backend_tests! {
         let tail = collect(h.engine.subscribe(&alice(), job.id, 20).await.unwrap()).await;
         assert_eq!(tail.first().unwrap().seq, 21);
         assert_eq!(tail.len(), all.len() - 20);
+        // Past the end, up to the largest sequence number a client can send: nothing, and the stream ends.
+        assert!(collect(h.engine.subscribe(&alice(), job.id, i64::MAX).await.unwrap()).await.is_empty());
         assert!(matches!(h.engine.subscribe(&bob(), job.id, 0).await, Err(Error::NotFound(_))));
         h.stop().await;
     }
