@@ -137,11 +137,23 @@ backend_tests! {
         assert!(finished["output"].is_object() && finished["finished_at"].is_string(), "{finished}");
         let events = app.call("GET", &format!("/api/jobs/{job}/events"), Some(&root)).await;
         let event_schema = &doc["paths"]["/api/jobs/{id}/events"]["get"]["responses"]["200"]["content"]["text/event-stream"]["schema"];
-        let data: Vec<Value> = events.text.lines().filter_map(|l| l.strip_prefix("data: ")).map(|d| serde_json::from_str(d).unwrap()).collect();
-        assert!(data.len() >= 2, "{}", events.text);
-        for e in &data {
-            let found = problems(&doc, event_schema, e, "event");
+        // Each event as it is framed (`id`, `event`, `data`), the schema's shape, with its data one job event.
+        let frames: Vec<Value> = events
+            .text
+            .split("\n\n")
+            .filter(|block| !block.trim().is_empty())
+            .map(|block| {
+                let field = |name: &str| block.lines().find_map(|l| l.strip_prefix(&format!("{name}: "))).unwrap_or_default().to_owned();
+                json!({"id": field("id"), "event": field("event"), "data": field("data")})
+            })
+            .collect();
+        assert!(frames.len() >= 2, "{}", events.text);
+        for f in &frames {
+            let found = problems(&doc, event_schema, f, "event");
             assert!(found.is_empty(), "{found:?}");
+            let data: Value = serde_json::from_str(f["data"].as_str().unwrap()).unwrap();
+            assert_eq!((data["seq"].to_string(), data["type"].as_str()), (f["id"].as_str().unwrap().to_owned(), f["event"].as_str()), "{f}");
+            assert!(data["job_id"].is_i64() && data["at"].is_string() && data["payload"].is_object(), "{data}");
         }
         check("DELETE", "/api/tasks/{id}", app.call("DELETE", &format!("/api/tasks/{id}"), Some(&root)).await);
 

@@ -19,7 +19,7 @@ use crate::error::ApiError;
 use crate::extract::{ApiQuery, CurrentUser, PathId, StreamUser};
 use crate::realtime::{event_json, sse, ws};
 use crate::state::AppState;
-use views::{JobEventView, JobPage, JobView};
+use views::{JobEventFrame, JobPage, JobView};
 
 /// The job API.
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -116,7 +116,7 @@ pub struct StreamQuery {
     responses(
         (status = 200, description = "Server-Sent Events: `id` is the sequence number, `event` the type, `data` one \
                                       event as JSON (a failed stream ends with an `error` event, `{error}`)",
-         content_type = "text/event-stream", body = JobEventView),
+         content_type = "text/event-stream", body = JobEventFrame),
         (status = 404, description = "No such job"),
     )
 )]

@@ -124,6 +124,22 @@ pub struct JobEventView {
     pub payload: Value,
 }
 
+/// One Server-Sent Event of a job's stream as it is framed on the wire, for the OpenAPI document (the stream writes
+/// axum's `Event`s): `id` is the sequence number, `event` the type, `data` one [`JobEventView`] as JSON (a failed
+/// stream ends with an `error` event whose data is `{error}`).
+#[derive(Debug, ToSchema)]
+#[schema(as = JobEventFrame)]
+#[allow(dead_code)]
+pub struct JobEventFrame {
+    /// The event's sequence number.
+    pub id: String,
+    /// Its type (`status`, `progress`, `stdout` …, or `error` at the end of a failed stream).
+    pub event: String,
+    /// The event as JSON: a `JobEvent`.
+    #[schema(content_media_type = "application/json")]
+    pub data: String,
+}
+
 impl From<&JobEvent> for JobEventView {
     fn from(e: &JobEvent) -> Self {
         Self { job_id: e.job_id, seq: e.seq, kind: e.kind.clone(), at: rfc3339(e.at), payload: e.payload.clone() }
